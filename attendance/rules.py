@@ -1,0 +1,264 @@
+"""Pure attendance rules: sites and room codes (RULES.md §4), absence rate (§5).
+
+The caller decides whether a session was held (ended and not cancelled): no clock here.
+"""
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal, localcontext
+from enum import StrEnum
+from fractions import Fraction
+from math import floor
+from types import MappingProxyType
+
+_CENT = Decimal("0.01")
+_NBSP = "\xa0"
+
+
+class Site(StrEnum):
+    SAINT_MARTIN = "saint-martin"
+    CONTE = "conte"
+    JEUNES = "jeunes"
+    GAY_LUSSAC = "gay-lussac"
+    PLAINE_SAINT_DENIS = "plaine-saint-denis"
+    ENSAM = "ensam"
+
+
+@dataclass(frozen=True, slots=True)
+class SiteInfo:
+    label: str
+    address: tuple[str, ...]
+    transport: str
+    accesses: frozenset[str]
+    accesses_label: str
+
+    def allows(self, access: str) -> bool:
+        return access in self.accesses
+
+
+def _numbers(first: int, last: int) -> frozenset[str]:
+    return frozenset(str(n) for n in range(first, last + 1))
+
+
+# Livret d'accueil §2.5 « Vos lieux d'enseignement », copied as written.
+SITES: Mapping[Site, SiteInfo] = MappingProxyType(
+    {
+        Site.SAINT_MARTIN: SiteInfo(
+            label="Saint-Martin",
+            address=("292 rue Saint-Martin", "Paris 3°"),
+            transport="M° Réaumur-Sébastopol",
+            accesses=_numbers(1, 29),
+            accesses_label="accès 1 à 29",
+        ),
+        Site.CONTE: SiteInfo(
+            label="Conté",
+            address=("2 rue Conté", "Paris 3°"),
+            transport="M° Arts et Métiers",
+            accesses=_numbers(30, 39),
+            accesses_label="accès 30 à 39",
+        ),
+        Site.JEUNES: SiteInfo(
+            label="Jeunes",
+            address=("40 rue des jeunes", "Paris 2°"),
+            transport="M° Bourse ou Grands Boulevards",
+            accesses=frozenset({"40"}),
+            accesses_label="accès 40",
+        ),
+        Site.GAY_LUSSAC: SiteInfo(
+            label="Gay-Lussac",
+            address=("41 rue Gay-Lussac", "Paris 5°"),
+            transport="M° Luxembourg",
+            accesses=frozenset({"41"}),
+            accesses_label="accès 41",
+        ),
+        Site.PLAINE_SAINT_DENIS: SiteInfo(
+            label="La Plaine Saint-Denis",
+            address=("61 rue du Landy", "93210 La Plaine Saint-Denis"),
+            transport="RER B La Plaine Stade-de-France",
+            accesses=frozenset({"61"}),
+            accesses_label="accès 61",
+        ),
+        Site.ENSAM: SiteInfo(
+            label="Ensam",
+            address=("155 boulevard de l'Hôpital", "Paris 13°"),
+            transport="M° Place d'Italie ou Campoformio",
+            accesses=frozenset({"ENS"}),
+            accesses_label="accès ENS",
+        ),
+    }
+)
+
+# RULES.md §4: accès.étage.salle[escalier]. ASCII classes only: \d would let full-width
+# or Arabic-Indic digits through.
+_ROOM_RE = re.compile(
+    r"(?P<access>[0-9]{1,2}|ENS)\.(?P<floor>[0-9]{1,2})\.(?P<number>[0-9]{1,3})(?P<staircase>[A-Z])?"
+)
+
+
+class RoomCodeError(ValueError):
+    """A room code that is malformed or not of its site; ``message`` is French."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class Room:
+    site: Site
+    access: str
+    floor: int
+    number: str
+    staircase: str | None = None
+
+    @property
+    def code(self) -> str:
+        return f"{self.access}.{self.floor}.{self.number}{self.staircase or ''}"
+
+    def describe(self) -> str:
+        """French reading of the code, as in the booklet: « accès 21, 2e étage, salle 32 »."""
+        if self.floor == 0:
+            floor = "rez-de-chaussée"
+        elif self.floor == 1:
+            floor = "1er étage"
+        else:
+            floor = f"{self.floor}e étage"
+        text = f"accès {self.access}, {floor}, salle {self.number}"
+        if self.staircase:
+            text += f", escalier {self.staircase}"
+        return text
+
+
+def parse_room(*, code: str, site: Site) -> Room:
+    """Parse a room code of ``site`` or raise ``RoomCodeError`` with a French message."""
+    if not code:
+        raise RoomCodeError("Le code de salle est obligatoire.")
+    match = _ROOM_RE.fullmatch(code)
+    if match is None:
+        raise RoomCodeError(
+            f"Code de salle « {code} » invalide : attendu accès.étage.salle, "
+            "par exemple 21.2.32, 31.1.12A ou ENS.1.04."
+        )
+    access = match["access"]
+    if access != "ENS":
+        access = str(int(access))  # "05" and "5" are the same access
+    info = SITES[site]
+    if not info.allows(access):
+        raise RoomCodeError(
+            f"L'accès {access} n'appartient pas au site {info.label} ({info.accesses_label})."
+        )
+    return Room(
+        site=site,
+        access=access,
+        floor=int(match["floor"]),
+        number=match["number"],
+        staircase=match["staircase"],
+    )
+
+
+class SessionKind(StrEnum):
+    COURS = "cours"
+    VISITE = "visite"
+    SEMINAIRE = "seminaire"
+    EXAMEN = "examen"
+
+
+class Presence(StrEnum):
+    PRESENT = "present"
+    LATE = "late"
+    ABSENT = "absent"
+
+
+@dataclass(frozen=True, slots=True)
+class SessionAttendance:
+    """One session of the student's UE and how the student attended it.
+
+    ``held`` is decided by the caller: the session has ended and was not cancelled.
+    """
+
+    minutes: int
+    kind: SessionKind
+    held: bool
+    presence: Presence = Presence.PRESENT
+    minutes_missed: int = 0
+    justified: bool = False
+
+    def __post_init__(self) -> None:
+        if self.minutes < 0 or self.minutes_missed < 0:
+            raise ValueError("minutes and minutes_missed must not be negative")
+
+
+@dataclass(frozen=True, slots=True)
+class AbsenceRate:
+    missed_minutes: int
+    held_minutes: int
+    threshold_pct: Decimal
+
+    @property
+    def rate(self) -> Fraction:
+        """Exact percentage; 0 when nothing was held."""
+        if self.held_minutes == 0:
+            return Fraction(0)
+        return Fraction(self.missed_minutes * 100, self.held_minutes)
+
+    @property
+    def rate_display(self) -> Decimal:
+        """Percentage rounded half-up to 2 decimals, once (INTERCHANGE.md « Results »)."""
+        return _round_half_up(self.rate)
+
+    @property
+    def defaillant(self) -> bool:
+        """Exact rate strictly above the threshold (RULES.md §5), compared without rounding."""
+        with localcontext(prec=50):
+            return self.missed_minutes * 100 > self.threshold_pct * self.held_minutes
+
+    @property
+    def warning(self) -> bool:
+        """Exact rate at or above 3/4 of the threshold (15 % for 20 %), défaillant included."""
+        if self.missed_minutes == 0:
+            return False
+        with localcontext(prec=50):
+            return self.missed_minutes * 100 * 4 >= 3 * self.threshold_pct * self.held_minutes
+
+
+def _round_half_up(value: Fraction) -> Decimal:
+    # Rounded from the exact fraction, so 20.005 % can never become 20.00 % by a binary slip.
+    hundredths = floor(value * 100 + Fraction(1, 2))
+    return (Decimal(hundredths) / 100).quantize(_CENT)
+
+
+def _missed(session: SessionAttendance, *, justified_absences_count: bool) -> int:
+    if session.presence == Presence.ABSENT:
+        if session.justified and not justified_absences_count:
+            return 0
+        return session.minutes
+    if session.presence == Presence.LATE:
+        # INTERCHANGE.md: lateness longer than the session counts as the whole session.
+        return min(session.minutes_missed, session.minutes)
+    return 0
+
+
+def absence_rate(
+    *,
+    sessions: Iterable[SessionAttendance],
+    justified_absences_count: bool,
+    threshold_pct: Decimal,
+) -> AbsenceRate:
+    """Minutes missed over minutes held, on held non-exam sessions (RULES.md §5).
+
+    Exams are judged by their grade entry (§6), so they count in neither sum.
+    """
+    missed = held = 0
+    for session in sessions:
+        if not session.held or session.kind == SessionKind.EXAMEN:
+            continue
+        held += session.minutes
+        missed += _missed(session, justified_absences_count=justified_absences_count)
+    return AbsenceRate(missed_minutes=missed, held_minutes=held, threshold_pct=threshold_pct)
+
+
+def format_rate(value: Decimal | Fraction, /) -> str:
+    """French percentage with 2 decimals: « 21,25 % » (no-break space before %)."""
+    rounded = _round_half_up(Fraction(value))
+    return f"{rounded:.2f}".replace(".", ",") + f"{_NBSP}%"

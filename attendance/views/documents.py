@@ -1,0 +1,5 @@
+"""PDF documents of the attendance app."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,27 @@
+from django.contrib import admin
+
+from . import models
+
+
+@admin.register(models.Jury)
+class JuryAdmin(admin.ModelAdmin):
+    list_display = ["programme_year", "deliberated_at"]
+    readonly_fields = ["snapshot"]
+
+
+@admin.register(models.Certificate)
+class CertificateAdmin(admin.ModelAdmin):
+    list_display = ["number", "enrolment", "issued_on", "revoked_at"]
+    # An issued certificate is frozen: only the registrar pages revoke it.
+    readonly_fields = [f.name for f in models.Certificate._meta.fields]
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(models.BulkIssueJob)
+class BulkIssueJobAdmin(admin.ModelAdmin):
+    list_display = ["programme_year", "status", "done", "total", "created_at"]

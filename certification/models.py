@@ -1,0 +1,123 @@
+"""Jury, certificates and their verification, bulk issuance jobs."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from cnam_cs.storage import private_storage
+from enrolment.models import Enrolment, ProgrammeYear
+
+
+class Jury(models.Model):
+    """The deliberation of a programme year: members, date and the frozen results."""
+
+    programme_year = models.OneToOneField(
+        ProgrammeYear, on_delete=models.PROTECT, related_name="jury"
+    )
+    deliberated_at = models.DateTimeField(_("délibéré le"))
+    members = models.TextField(_("membres du jury"))
+    deliberated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    snapshot = models.JSONField(_("résultats figés"), default=dict)
+
+    class Meta:
+        verbose_name = _("jury")
+
+    def __str__(self) -> str:
+        return f"Jury {self.programme_year}"
+
+
+class CertificateCounter(models.Model):
+    """Last number issued per programme year: numbers are unique, never reused, gapless."""
+
+    programme_year = models.OneToOneField(
+        ProgrammeYear, on_delete=models.PROTECT, related_name="certificate_counter"
+    )
+    last_number = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.programme_year}: {self.last_number}"
+
+
+def certificate_path(instance: "Certificate", filename: str) -> str:
+    return f"certificates/{instance.programme_year_id}/{instance.number}.pdf"
+
+
+class Certificate(models.Model):
+    """An issued certificate, frozen: snapshot, PDF bytes and their SHA-256 never change."""
+
+    enrolment = models.OneToOneField(
+        Enrolment, on_delete=models.PROTECT, related_name="certificate"
+    )
+    programme_year = models.ForeignKey(
+        ProgrammeYear, on_delete=models.PROTECT, related_name="certificates"
+    )
+    sequence = models.PositiveIntegerField()
+    number = models.CharField(_("numéro"), max_length=40, unique=True)
+    issued_on = models.DateField(_("délivré le"))
+    issued_at = models.DateTimeField(auto_now_add=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    verification_code = models.CharField(max_length=64, unique=True)
+    snapshot = models.JSONField(default=dict)
+    pdf = models.FileField(storage=private_storage, upload_to=certificate_path, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True, db_index=True)
+    revoked_at = models.DateTimeField(_("révoqué le"), null=True, blank=True)
+    revoked_reason = models.CharField(_("motif de révocation"), max_length=300, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("certificat")
+        ordering = ["programme_year", "sequence"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["programme_year", "sequence"], name="certificate_sequence_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(revoked_at__isnull=True) | ~Q(revoked_reason=""),
+                name="revocation_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
+class BulkIssueJob(models.Model):
+    """Issuing a whole cohort in the background; progress survives a reload or a restart."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("En attente")
+        RUNNING = "running", _("En cours")
+        DONE = "done", _("Terminé")
+        FAILED = "failed", _("Échec")
+
+    programme_year = models.ForeignKey(
+        ProgrammeYear, on_delete=models.PROTECT, related_name="bulk_jobs"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    status = models.CharField(max_length=10, choices=Status, default=Status.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    failures = models.JSONField(default=list)
+    task_id = models.CharField(max_length=64, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("délivrance groupée")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.programme_year} {self.status} {self.done}/{self.total}"

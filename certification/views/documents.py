@@ -1,0 +1,5 @@
+"""PDF documents of the certification app."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,5 @@
+"""Registrar pages of the certification app."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

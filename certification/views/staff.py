@@ -1,0 +1,5 @@
+"""Staff pages of the certification app."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,304 @@
+"""Programmes, UE, people, enrolments and fees."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+YEAR_VALIDATOR = RegexValidator(
+    r"^[0-9]{4}-[0-9]{4}$", _("L'année universitaire s'écrit « 2024-2025 ».")
+)
+NO_CONTROL_CHARS = RegexValidator(
+    r"^[^\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069]*$",
+    _("Ce champ contient des caractères de contrôle interdits."),
+)
+
+
+class User(AbstractUser):
+    """Every person who signs in. Made custom from the start: it cannot be swapped later."""
+
+    email = models.EmailField(_("adresse e-mail"), blank=True)
+
+    class Meta(AbstractUser.Meta):
+        verbose_name = _("utilisateur")
+        verbose_name_plural = _("utilisateurs")
+        constraints = [
+            models.UniqueConstraint(
+                models.functions.Lower("email"),
+                condition=~Q(email=""),
+                name="user_email_unique_ci",
+            )
+        ]
+
+
+class Programme(models.Model):
+    code = models.CharField(_("code"), max_length=20, unique=True)
+    title = models.CharField(_("intitulé"), max_length=200)
+    level = models.CharField(_("niveau"), max_length=100, blank=True)
+    managing_unit = models.CharField(_("unité de gestion"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("programme")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} — {self.title}"
+
+
+class ProgrammeYear(models.Model):
+    """A programme in one academic year, with the settings the rules read (RULES.md §1)."""
+
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="years")
+    year = models.CharField(_("année universitaire"), max_length=9, validators=[YEAR_VALIDATOR])
+    pass_mark = models.DecimalField(
+        _("note de validation"), max_digits=4, decimal_places=2, default=Decimal("10")
+    )
+    absence_threshold_pct = models.DecimalField(
+        _("seuil d'absence (%)"), max_digits=5, decimal_places=2, default=Decimal("20")
+    )
+    justified_absences_count = models.BooleanField(
+        _("les absences justifiées comptent"), default=True
+    )
+
+    class Meta:
+        verbose_name = _("promotion")
+        ordering = ["programme__code", "-year"]
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "year"], name="programme_year_unique"),
+            models.CheckConstraint(
+                condition=Q(pass_mark__gte=0) & Q(pass_mark__lte=20), name="pass_mark_0_20"
+            ),
+            models.CheckConstraint(
+                condition=Q(absence_threshold_pct__gte=0) & Q(absence_threshold_pct__lte=100),
+                name="absence_threshold_0_100",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.programme.code} {self.year}"
+
+    @property
+    def end_year(self) -> int:
+        return int(self.year[-4:])
+
+
+class UE(models.Model):
+    """Unité d'enseignement of a programme year, with its ECTS credits."""
+
+    programme_year = models.ForeignKey(ProgrammeYear, on_delete=models.PROTECT, related_name="ues")
+    code = models.CharField(_("code"), max_length=20)
+    title = models.CharField(_("intitulé"), max_length=250)
+    credits = models.PositiveSmallIntegerField(_("crédits ECTS"))
+
+    class Meta:
+        verbose_name = _("UE")
+        verbose_name_plural = _("UE")
+        ordering = ["programme_year", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["programme_year", "code"], name="ue_code_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} — {self.title}"
+
+
+class StudentProfile(models.Model):
+    """Identity, contact and professional situation (« civilité » of the portail élève)."""
+
+    class Employment(models.TextChoices):
+        EMPLOYED = "employed", _("Salarié·e")
+        JOBSEEKER = "jobseeker", _("Demandeur·se d'emploi")
+        SELF_EMPLOYED = "self_employed", _("Indépendant·e")
+        VOLUNTEER = "volunteer", _("Bénévole")
+        OTHER = "other", _("Autre")
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="student"
+    )
+    number = models.CharField(
+        _("numéro d'élève"),
+        max_length=20,
+        unique=True,
+        validators=[RegexValidator(r"^[0-9A-Za-z-]+$", _("Numéro d'élève invalide."))],
+    )
+    last_name = models.CharField(_("nom"), max_length=100, validators=[NO_CONTROL_CHARS])
+    first_name = models.CharField(_("prénom"), max_length=100, validators=[NO_CONTROL_CHARS])
+    birth_date = models.DateField(_("date de naissance"))
+    email = models.EmailField(_("adresse e-mail personnelle"))
+    phone = models.CharField(_("téléphone"), max_length=30, blank=True)
+    address = models.TextField(_("adresse postale"), blank=True, validators=[NO_CONTROL_CHARS])
+    employment = models.CharField(
+        _("situation professionnelle"), max_length=20, choices=Employment, blank=True
+    )
+    employer = models.CharField(_("employeur"), max_length=200, blank=True)
+    job_title = models.CharField(_("fonction"), max_length=200, blank=True)
+    tiers_temps = models.BooleanField(_("tiers-temps aux examens"), default=False)
+    accommodations = models.TextField(
+        _("aménagements (Mission Handi'Cnam)"), blank=True, validators=[NO_CONTROL_CHARS]
+    )
+
+    class Meta:
+        verbose_name = _("élève")
+        ordering = ["last_name", "first_name", "number"]
+
+    def __str__(self) -> str:
+        return f"{self.last_name.upper()} {self.first_name} ({self.number})"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name.upper()}"
+
+
+class PriorDiploma(models.Model):
+    """The « parcours »: Cnam certificates and diplomas from elsewhere, recorded at enrolment."""
+
+    student = models.ForeignKey(StudentProfile, on_delete=models.CASCADE, related_name="diplomas")
+    title = models.CharField(_("intitulé"), max_length=250, validators=[NO_CONTROL_CHARS])
+    institution = models.CharField(_("établissement"), max_length=200, blank=True)
+    year = models.PositiveSmallIntegerField(_("année d'obtention"), null=True, blank=True)
+    at_cnam = models.BooleanField(_("obtenu au Cnam"), default=False)
+
+    class Meta:
+        verbose_name = _("diplôme antérieur")
+        verbose_name_plural = _("diplômes antérieurs")
+        ordering = ["-year", "title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Enrolment(models.Model):
+    """A student in a programme year, with its UE and the fees due."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("En attente")
+        ENROLLED = "enrolled", _("Inscrit·e")
+        WITHDRAWN = "withdrawn", _("Abandon")
+        COMPLETED = "completed", _("Terminée")
+
+    student = models.ForeignKey(StudentProfile, on_delete=models.PROTECT, related_name="enrolments")
+    programme_year = models.ForeignKey(
+        ProgrammeYear, on_delete=models.PROTECT, related_name="enrolments"
+    )
+    ues = models.ManyToManyField(UE, related_name="enrolments", verbose_name=_("UE"))
+    status = models.CharField(_("statut"), max_length=12, choices=Status, default=Status.PENDING)
+    fees_due = models.DecimalField(
+        _("frais dus"),
+        max_digits=9,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("inscription")
+        ordering = ["programme_year", "student__number"]
+        permissions = [
+            ("registrar", _("Gérer la scolarité : inscriptions, frais, jury, certificats")),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["student", "programme_year"], name="enrolment_unique_per_year"
+            ),
+            models.CheckConstraint(condition=Q(fees_due__gte=0), name="fees_due_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.student} — {self.programme_year}"
+
+
+class EnrolmentStatusChange(models.Model):
+    """Dated history of an enrolment's status (who, when, why)."""
+
+    enrolment = models.ForeignKey(
+        Enrolment, on_delete=models.PROTECT, related_name="status_changes"
+    )
+    from_status = models.CharField(max_length=12, choices=Enrolment.Status, blank=True)
+    to_status = models.CharField(max_length=12, choices=Enrolment.Status)
+    at = models.DateTimeField(_("date"))
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reason = models.CharField(_("motif"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("changement de statut")
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '∅'} → {self.to_status}"
+
+
+class Payment(models.Model):
+    """A dated payment; a refund is a negative payment with a reason, never an edit."""
+
+    class Means(models.TextChoices):
+        TRANSFER = "transfer", _("Virement")
+        CARD = "card", _("Carte bancaire")
+        CHEQUE = "cheque", _("Chèque")
+        FUNDING = "funding", _("Prise en charge (employeur, OPCO, CPF)")
+        OTHER = "other", _("Autre")
+
+    enrolment = models.ForeignKey(Enrolment, on_delete=models.PROTECT, related_name="payments")
+    date = models.DateField(_("date"))
+    amount = models.DecimalField(_("montant"), max_digits=9, decimal_places=2)
+    means = models.CharField(_("moyen"), max_length=10, choices=Means, default=Means.TRANSFER)
+    reason = models.CharField(_("motif"), max_length=300, blank=True)
+    recorded_at = models.DateTimeField(_("enregistré le"), auto_now_add=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("paiement")
+        ordering = ["date", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount=0), name="payment_not_zero"),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0) | ~Q(reason=""), name="refund_has_reason"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.amount} €"
+
+
+class StaffAssignment(models.Model):
+    """A staff member teaches (and may grade and take attendance for) one UE."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assignments"
+    )
+    ue = models.ForeignKey(UE, on_delete=models.CASCADE, related_name="assignments")
+
+    class Meta:
+        verbose_name = _("affectation")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "ue"], name="assignment_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.ue.code}"
+
+
+class Notification(models.Model):
+    """An e-mail sent once: the key makes a second send of the same event a no-op."""
+
+    key = models.CharField(max_length=200, unique=True)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    subject = models.CharField(max_length=250)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        ordering = ["-sent_at"]
+
+    def __str__(self) -> str:
+        return self.key

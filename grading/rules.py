@@ -1,0 +1,273 @@
+"""Pure grading rules: grade input, make-ups and the UE average (RULES.md §6).
+
+Exact ``Decimal``/``Fraction`` arithmetic only; the average is rounded half-up once, at the end.
+"""
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, localcontext
+from enum import StrEnum
+from fractions import Fraction
+from math import floor
+
+MAX_GRADE = Decimal(20)
+_CENT = Decimal("0.01")
+_PRECISION = 50
+
+# SECURITY.md #6/#7: the one written rule for grade input. ASCII classes only, so full-width
+# or Arabic-Indic digits, "1_0", "1e1", "NaN", "-0" and "+5" never reach Decimal().
+_GRADE_RE = re.compile(r"[0-9]{1,2}(?:[.,][0-9]{1,2})?")
+# Only to choose the clearest message for something number-shaped but refused.
+_NUMBER_LIKE_RE = re.compile(r"-?[0-9]+(?:[.,][0-9]+)?")
+
+MSG_REQUIRED = "La note est obligatoire."
+MSG_FORMAT = "La note doit être un nombre avec au plus deux décimales (ex. 12,5)."
+MSG_RANGE = "La note doit être comprise entre 0 et 20."
+
+
+class GradeInputError(ValueError):
+    """A refused grade input; ``message`` is French, ready for a form error."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def parse_grade(text: str, /) -> Decimal:
+    """Parse a typed grade (« 12,5 » or « 12.5 ») into a Decimal with 2 decimals, 0 to 20.
+
+    Raises ``GradeInputError`` with a French message otherwise.
+    """
+    stripped = text.strip()
+    if not stripped:
+        raise GradeInputError(MSG_REQUIRED)
+    if _GRADE_RE.fullmatch(stripped):
+        value = Decimal(stripped.replace(",", "."))
+        if value <= MAX_GRADE:
+            return value.quantize(_CENT)
+        raise GradeInputError(MSG_RANGE)
+    if _NUMBER_LIKE_RE.fullmatch(stripped):
+        whole, _, decimals = stripped.replace(",", ".").partition(".")
+        if len(decimals) > 2:
+            raise GradeInputError(MSG_FORMAT)
+        if whole.startswith("-") or Decimal(stripped.replace(",", ".")) > MAX_GRADE:
+            raise GradeInputError(MSG_RANGE)
+    raise GradeInputError(MSG_FORMAT)
+
+
+def format_grade(value: Decimal | None, /) -> str:
+    """French grade with 2 decimals (« 12,50 »); « — » when there is none."""
+    if value is None:
+        return "—"
+    rounded = abs(value) if value == 0 else value  # never show "-0,00"
+    return f"{rounded.quantize(_CENT, rounding=ROUND_HALF_UP):.2f}".replace(".", ",")
+
+
+class GradeStatus(StrEnum):
+    GRADED = "graded"
+    ABSENT = "absent"
+    ABSENT_JUSTIFIED = "absent_justified"
+    PLAGIARISM = "plagiarism"
+
+
+class AssessmentKind(StrEnum):
+    CC = "cc"
+    CT = "ct"
+
+
+class UEStatus(StrEnum):
+    VALIDATED = "validated"
+    FAILED = "failed"
+    PENDING = "pending"
+
+
+@dataclass(frozen=True, slots=True)
+class AssessmentInfo:
+    key: str
+    ue: str
+    kind: AssessmentKind
+    weight: Decimal
+    makeup_of: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.weight > 0:
+            raise ValueError(f"assessment {self.key}: weight must be positive")
+
+
+@dataclass(frozen=True, slots=True)
+class GradeEntry:
+    status: GradeStatus
+    value: Decimal | None = None
+
+    def __post_init__(self) -> None:
+        if (self.status == GradeStatus.GRADED) != (self.value is not None):
+            raise ValueError("a value is given exactly when the status is graded")
+        if self.value is not None and not 0 <= self.value <= MAX_GRADE:
+            raise ValueError("a grade lies between 0 and 20")
+
+
+@dataclass(frozen=True, slots=True)
+class CountedMark:
+    """A mark that enters the average: ``original`` is the assessment it stands for,
+    ``source`` the assessment whose entry gave it (the make-up when one replaced it)."""
+
+    original: str
+    source: str
+    weight: Decimal
+    mark: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class UEResult:
+    ue: str
+    status: UEStatus
+    average: Decimal | None
+    raw_average: Decimal | None
+    credits: int
+    counted: tuple[CountedMark, ...] = ()
+    missing: tuple[str, ...] = ()
+    makeup_pending: tuple[str, ...] = ()
+    missed: tuple[str, ...] = ()
+    has_assessment: bool = True
+
+    @property
+    def pending(self) -> bool:
+        return self.status == UEStatus.PENDING
+
+    @property
+    def validated(self) -> bool:
+        return self.status == UEStatus.VALIDATED
+
+
+def _round_half_up(value: Fraction) -> Decimal:
+    # Rounded from the exact quotient: 9.995 must give 10.00 whatever the weights (§8 #9).
+    hundredths = floor(value * 100 + Fraction(1, 2))
+    return (Decimal(hundredths) / 100).quantize(_CENT)
+
+
+def _plain(value: Decimal) -> str:
+    return f"{value.normalize():f}".replace(".", ",")
+
+
+def _makeups_by_original(assessments: Sequence[AssessmentInfo]) -> dict[str, AssessmentInfo]:
+    makeups: dict[str, AssessmentInfo] = {}
+    for assessment in assessments:
+        if assessment.makeup_of is None:
+            continue
+        if assessment.makeup_of in makeups:
+            raise ValueError(f"{assessment.makeup_of} has more than one make-up")
+        makeups[assessment.makeup_of] = assessment
+    return makeups
+
+
+def ue_result(
+    *,
+    ue: str,
+    credits: int,
+    assessments: Sequence[AssessmentInfo],
+    entries: Mapping[str, GradeEntry],
+    pass_mark: Decimal,
+) -> UEResult:
+    """Average, status and credits of one UE for one student (RULES.md §6, INTERCHANGE.md).
+
+    ``assessments`` are all of the UE's (originals and make-ups); ``entries`` maps key → entry.
+    """
+    foreign = [a.key for a in assessments if a.ue != ue]
+    if foreign:
+        raise ValueError(f"assessments not of UE {ue}: {', '.join(foreign)}")
+    originals = [a for a in assessments if a.makeup_of is None]
+    makeups = _makeups_by_original(assessments)
+    counted: list[CountedMark] = []
+    missing: list[str] = []
+    makeup_pending: list[str] = []
+    missed: list[str] = []
+
+    for original in originals:
+        entry = entries.get(original.key)
+        if entry is None:
+            missing.append(original.key)
+            continue
+        source = original.key
+        if entry.status == GradeStatus.ABSENT_JUSTIFIED:
+            # The make-up entry stands in for the justified absence; without a usable one the
+            # UE waits (RULES.md §6 Decision), still under the original's key.
+            makeup = makeups.get(original.key)
+            makeup_entry = entries.get(makeup.key) if makeup else None
+            if (
+                makeup is None
+                or makeup_entry is None
+                or makeup_entry.status == GradeStatus.ABSENT_JUSTIFIED
+            ):
+                makeup_pending.append(original.key)
+                continue
+            entry, source = makeup_entry, makeup.key
+        if entry.status == GradeStatus.ABSENT:
+            missed.append(source)  # not sat: défaillant, and the mark counts 0 (§6)
+        # absent and plagiarism count 0 (booklet §4.2, §4.4); only graded carries a value.
+        mark = entry.value if entry.value is not None else Decimal(0)
+        counted.append(
+            CountedMark(original=original.key, source=source, weight=original.weight, mark=mark)
+        )
+
+    pending = not originals or bool(missing) or bool(makeup_pending)
+    average: Decimal | None = None
+    raw: Decimal | None = None
+    status = UEStatus.PENDING
+    if not pending:
+        with localcontext(prec=_PRECISION):
+            weighted = sum((c.weight * c.mark for c in counted), Decimal(0))
+            weights = sum((c.weight for c in counted), Decimal(0))
+            raw = weighted / weights
+        average = _round_half_up(Fraction(weighted) / Fraction(weights))
+        # RULES.md §6 Decision: the rounded figure decides, so what is read is what was decided.
+        status = UEStatus.VALIDATED if average >= pass_mark else UEStatus.FAILED
+    return UEResult(
+        ue=ue,
+        status=status,
+        average=average,
+        raw_average=raw,
+        credits=credits if status == UEStatus.VALIDATED else 0,
+        counted=tuple(counted),
+        missing=tuple(missing),
+        makeup_pending=tuple(makeup_pending),
+        missed=tuple(missed),
+        has_assessment=bool(originals),
+    )
+
+
+def validate_makeup(
+    *,
+    makeup: AssessmentInfo,
+    original: AssessmentInfo | None,
+    existing_makeup_of_original: str | None,
+) -> list[str]:
+    """French errors for a make-up attachment (RULES.md §6); empty when it is valid.
+
+    ``existing_makeup_of_original`` is the key of another make-up already attached, if any.
+    """
+    if original is None:
+        return [f"Le rattrapage {makeup.key} doit être rattaché à une évaluation existante."]
+    errors: list[str] = []
+    if original.makeup_of is not None:
+        errors.append(
+            f"{original.key} est elle-même un rattrapage : un rattrapage ne se rattrape pas."
+        )
+    if makeup.ue != original.ue:
+        errors.append(
+            f"Le rattrapage {makeup.key} doit être de la même UE que {original.key} "
+            f"({original.ue})."
+        )
+    if makeup.kind != original.kind:
+        errors.append(
+            f"Le rattrapage {makeup.key} doit être du même type que {original.key} "
+            f"({original.kind.upper()})."
+        )
+    if makeup.weight != original.weight:
+        errors.append(
+            f"Le rattrapage {makeup.key} doit avoir le même coefficient que {original.key} "
+            f"({_plain(original.weight)})."
+        )
+    if existing_makeup_of_original is not None and existing_makeup_of_original != makeup.key:
+        errors.append(f"{original.key} a déjà un rattrapage ({existing_makeup_of_original}).")
+    return errors

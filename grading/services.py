@@ -1,0 +1,312 @@
+"""Writes on grades. Every change goes through here so that it lands in the history.
+
+Concurrency: each grade carries a ``version``. A writer states the version it read; if the
+row moved on since, the change is refused as stale (no lost update). Rows are read with
+``select_for_update`` (PostgreSQL) inside the transaction; on SQLite the transaction is
+IMMEDIATE (settings), which serialises writers the same way.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from enrolment.models import Enrolment, User
+
+from .models import Assessment, Grade, GradeHistory
+
+Source = GradeHistory.Source
+NEW = 0  # expected_version of a grade the writer saw as missing
+
+
+@dataclass(frozen=True, kw_only=True)
+class GradeChange:
+    """What one writer wants for one (assessment, enrolment) pair."""
+
+    assessment_id: int
+    enrolment_id: int
+    status: str
+    value: Decimal | None = None
+    expected_version: int | None = None  # None: do not check (commands, trusted imports)
+    plagiarism_report: str = ""
+
+
+@dataclass(frozen=True)
+class GradeConflict:
+    """A change refused because the grade moved on (or is locked) since it was read."""
+
+    assessment_id: int
+    enrolment_id: int
+    reason: str
+    current_status: str | None
+    current_value: Decimal | None
+    wanted_status: str
+    wanted_value: Decimal | None
+
+
+class GradeWriteError(Exception):
+    def __init__(self, conflicts: Sequence[GradeConflict]) -> None:
+        super().__init__(f"{len(conflicts)} note(s) refusée(s)")
+        self.conflicts = list(conflicts)
+
+
+@dataclass
+class ApplyReport:
+    created: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    history_rows: int = 0
+    grades: list[Grade] = field(default_factory=list)
+
+
+def _history(
+    grade: Grade,
+    *,
+    action: str,
+    at: object,
+    by: User | None,
+    source: str,
+    reason: str,
+    old: tuple[str, Decimal | None] = ("", None),
+    new: tuple[str, Decimal | None] | None = None,
+) -> GradeHistory:
+    new_status, new_value = new if new is not None else (grade.status, grade.value)
+    return GradeHistory(
+        grade=grade,
+        at=at,
+        by=by,
+        source=source,
+        action=action,
+        old_status=old[0],
+        old_value=old[1],
+        new_status=new_status,
+        new_value=new_value,
+        reason=reason[:500],
+    )
+
+
+@transaction.atomic
+def grades_apply(
+    *,
+    changes: Iterable[GradeChange],
+    by: User | None,
+    source: str,
+    reason: str = "",
+    allow_locked: bool = False,
+) -> ApplyReport:
+    """Create or change many grades at once, all or nothing, one history row per change.
+
+    Raises ``GradeWriteError`` listing every stale or locked row; nothing is written then.
+    A constant number of queries whatever the number of rows.
+    """
+    wanted = {(c.assessment_id, c.enrolment_id): c for c in changes}
+    report = ApplyReport()
+    if not wanted:
+        return report
+    assessment_ids = {a for a, _ in wanted}
+    enrolment_ids = {e for _, e in wanted}
+    existing = {
+        (g.assessment_id, g.enrolment_id): g
+        for g in Grade.objects.select_for_update().filter(
+            assessment_id__in=assessment_ids, enrolment_id__in=enrolment_ids
+        )
+    }
+    now = timezone.now()
+    conflicts: list[GradeConflict] = []
+    to_create: list[Grade] = []
+    to_update: list[tuple[Grade, tuple[str, Decimal | None]]] = []
+    for key, change in wanted.items():
+        value = change.value if change.status == Grade.Status.GRADED else None
+        grade = existing.get(key)
+        current_version = grade.version if grade is not None else NEW
+        if change.expected_version is not None and change.expected_version != current_version:
+            conflicts.append(
+                GradeConflict(
+                    *key,
+                    reason="stale",
+                    current_status=grade.status if grade else None,
+                    current_value=grade.value if grade else None,
+                    wanted_status=change.status,
+                    wanted_value=value,
+                )
+            )
+            continue
+        if grade is None:
+            to_create.append(
+                Grade(
+                    assessment_id=change.assessment_id,
+                    enrolment_id=change.enrolment_id,
+                    status=change.status,
+                    value=value,
+                    plagiarism_report=change.plagiarism_report,
+                    updated_by=by,
+                )
+            )
+            continue
+        same = grade.status == change.status and grade.value == value
+        if same and (change.status != Grade.Status.PLAGIARISM or not change.plagiarism_report):
+            report.unchanged += 1
+            continue
+        if grade.locked and not allow_locked:
+            conflicts.append(
+                GradeConflict(
+                    *key,
+                    reason="locked",
+                    current_status=grade.status,
+                    current_value=grade.value,
+                    wanted_status=change.status,
+                    wanted_value=value,
+                )
+            )
+            continue
+        old = (grade.status, grade.value)
+        grade.status = change.status
+        grade.value = value
+        if change.status == Grade.Status.PLAGIARISM and change.plagiarism_report:
+            grade.plagiarism_report = change.plagiarism_report
+        grade.version += 1
+        grade.updated_by = by
+        grade.updated_at = now
+        to_update.append((grade, old))
+    if conflicts:
+        raise GradeWriteError(conflicts)
+    try:
+        with transaction.atomic():
+            created = Grade.objects.bulk_create(to_create, batch_size=500)
+    except IntegrityError as exc:
+        # Another writer created one of these grades between our read and our write.
+        raise GradeWriteError(
+            [
+                GradeConflict(
+                    g.assessment_id, g.enrolment_id, "stale", None, None, g.status, g.value
+                )
+                for g in to_create
+            ]
+        ) from exc
+    if created and created[0].pk is None:
+        # Backends without RETURNING on bulk insert: read the new ids back in one query.
+        by_key = {
+            (g.assessment_id, g.enrolment_id): g
+            for g in Grade.objects.filter(
+                assessment_id__in=assessment_ids, enrolment_id__in=enrolment_ids
+            )
+        }
+        created = [by_key[(g.assessment_id, g.enrolment_id)] for g in created]
+    if to_update:
+        Grade.objects.bulk_update(
+            [g for g, _ in to_update],
+            ["status", "value", "plagiarism_report", "version", "updated_by", "updated_at"],
+            batch_size=500,
+        )
+    history = [
+        _history(g, action=GradeHistory.Action.CREATE, at=now, by=by, source=source, reason=reason)
+        for g in created
+    ] + [
+        _history(
+            g,
+            action=GradeHistory.Action.CHANGE,
+            at=now,
+            by=by,
+            source=source,
+            reason=reason,
+            old=old,
+        )
+        for g, old in to_update
+    ]
+    GradeHistory.objects.bulk_create(history, batch_size=500)
+    report.created = len(created)
+    report.changed = len(to_update)
+    report.history_rows = len(history)
+    report.grades = [*created, *(g for g, _ in to_update)]
+    return report
+
+
+def _flag_change(
+    *,
+    grades: Sequence[Grade],
+    field_name: str,
+    value: bool,
+    action: str,
+    by: User | None,
+    source: str,
+    reason: str,
+) -> int:
+    now = timezone.now()
+    moving = [g for g in grades if getattr(g, field_name) != value]
+    for grade in moving:
+        setattr(grade, field_name, value)
+        grade.version += 1
+        grade.updated_at = now
+    Grade.objects.bulk_update(moving, [field_name, "version", "updated_at"], batch_size=500)
+    GradeHistory.objects.bulk_create(
+        [
+            _history(
+                g,
+                action=action,
+                at=now,
+                by=by,
+                source=source,
+                reason=reason,
+                old=(g.status, g.value),
+            )
+            for g in moving
+        ],
+        batch_size=500,
+    )
+    return len(moving)
+
+
+@transaction.atomic
+def assessment_publish(
+    *, assessment: Assessment, by: User | None, source: str = Source.PUBLICATION
+) -> int:
+    """Publish every draft grade of the assessment; returns how many became visible."""
+    grades = list(Grade.objects.select_for_update().filter(assessment=assessment))
+    return _flag_change(
+        grades=grades,
+        field_name="published",
+        value=True,
+        action=GradeHistory.Action.PUBLISH,
+        by=by,
+        source=source,
+        reason="",
+    )
+
+
+@transaction.atomic
+def grades_lock(
+    *, enrolments: Iterable[Enrolment], by: User | None, reason: str, source: str = Source.JURY
+) -> int:
+    """Lock every grade of these enrolments (after the jury): one history row per grade."""
+    grades = list(
+        Grade.objects.select_for_update().filter(enrolment__in=list(enrolments), locked=False)
+    )
+    return _flag_change(
+        grades=grades,
+        field_name="locked",
+        value=True,
+        action=GradeHistory.Action.LOCK,
+        by=by,
+        source=source,
+        reason=reason,
+    )
+
+
+@transaction.atomic
+def grade_unlock(*, grade: Grade, by: User, reason: str, source: str = Source.ADMIN) -> None:
+    """Unlock one grade after the jury: an admin, with a reason, in the grade's history."""
+    if not reason.strip():
+        raise ValueError("Un motif est obligatoire pour déverrouiller une note.")
+    locked = Grade.objects.select_for_update().get(pk=grade.pk)
+    _flag_change(
+        grades=[locked],
+        field_name="locked",
+        value=False,
+        action=GradeHistory.Action.UNLOCK,
+        by=by,
+        source=source,
+        reason=reason.strip(),
+    )
+    grade.refresh_from_db()
