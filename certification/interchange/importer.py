@@ -1,0 +1,585 @@
+"""Write a checked cohort file into the database: upsert by keys, set-wise, all or nothing.
+
+The query count does not grow with the number of students: every table is read once and
+written with ``bulk_create``/``bulk_update``/one ``delete``.
+"""
+
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from attendance.models import Attendance, Session
+from enrolment.models import (
+    UE,
+    Enrolment,
+    EnrolmentStatusChange,
+    Payment,
+    Programme,
+    ProgrammeYear,
+    StudentProfile,
+    User,
+)
+from grading.models import Assessment, Grade, GradeHistory
+from grading.services import GradeChange, GradeWriteError, grades_apply
+
+from .validate import CohortData, CohortFileError, parse_cohort
+
+IMPORT_REASON = "Import de promotion"
+
+
+class CohortImportError(Exception):
+    """The file was refused; ``errors`` are « path: reason » lines in French. Nothing written."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("\n".join(errors))
+        self.errors = errors
+
+
+@dataclass
+class ImportReport:
+    programme: str = ""
+    year: str = ""
+    created: Counter[str] = field(default_factory=Counter)
+    updated: Counter[str] = field(default_factory=Counter)
+    deleted: Counter[str] = field(default_factory=Counter)
+    grade_history_rows: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(+self.created or +self.updated or +self.deleted)
+
+    def lines(self) -> list[str]:
+        """French summary, one line per kind of row that moved."""
+        labels = {
+            "programme": "programme",
+            "programme_year": "promotion",
+            "ue": "UE",
+            "assessment": "évaluations",
+            "session": "séances",
+            "student": "élèves",
+            "enrolment": "inscriptions",
+            "enrolment_ue": "UE d'inscription",
+            "payment": "paiements",
+            "grade": "notes",
+            "attendance": "absences et retards",
+        }
+        out = [f"Promotion {self.programme} {self.year}."]
+        for key, label in labels.items():
+            parts = []
+            if self.created[key]:
+                parts.append(f"{self.created[key]} créé(s)")
+            if self.updated[key]:
+                parts.append(f"{self.updated[key]} modifié(s)")
+            if self.deleted[key]:
+                parts.append(f"{self.deleted[key]} supprimé(s)")
+            if parts:
+                out.append(f"  {label} : {', '.join(parts)}")
+        if not self.changed:
+            out.append("  Aucune modification : la base était déjà à jour.")
+        if self.created["grade"]:
+            out.append(
+                "  Les notes importées sont des brouillons : elles restent invisibles des élèves "
+                "jusqu'à leur publication."
+            )
+        return out
+
+
+def cohort_import(*, data: bytes, by: User | None) -> ImportReport:
+    """Check then import a cohort file (INTERCHANGE.md). Raises ``CohortImportError``."""
+    try:
+        cohort = parse_cohort(data)
+    except CohortFileError as exc:
+        raise CohortImportError(exc.errors) from exc
+    try:
+        return _write(cohort, by=by)
+    except IntegrityError as exc:  # a race or a state the checks did not foresee
+        raise CohortImportError(
+            [f"fichier: conflit avec des données existantes ({exc}) ; rien n'a été importé"]
+        ) from exc
+
+
+def _check_against_database(cohort: CohortData, py: ProgrammeYear | None) -> list[str]:
+    """Errors that depend on what is stored: accounts and locked grades. Read-only."""
+    errors: list[str] = []
+    numbers = [s.number for s in cohort.students]
+    profiles = {
+        p.number: p
+        for p in StudentProfile.objects.filter(number__in=numbers).only("number", "user_id")
+    }
+    new_numbers = [n for n in numbers if n not in profiles]
+    taken = set(User.objects.filter(username__in=new_numbers).values_list("username", flat=True))
+    owners: dict[str, int] = {}
+    for user_id, email in (
+        User.objects.annotate(email_lower=Lower("email"))
+        .filter(email_lower__in=[s.email.lower() for s in cohort.students])
+        .values_list("pk", "email_lower")
+    ):
+        owners[email] = user_id
+    locked: dict[tuple[str, str], tuple[str, Decimal | None]] = {}
+    if py is not None:
+        for number, key, status, value in Grade.objects.filter(
+            enrolment__programme_year=py, enrolment__student__number__in=numbers, locked=True
+        ).values_list("enrolment__student__number", "assessment__key", "status", "value"):
+            locked[(number, key)] = (status, value)
+    for student in cohort.students:
+        if student.number in taken:
+            errors.append(
+                f"{student.path}.number: un compte « {student.number} » existe déjà "
+                "sans fiche élève"
+            )
+        owner = owners.get(student.email.lower())
+        profile = profiles.get(student.number)
+        if owner is not None and (profile is None or profile.user_id != owner):
+            errors.append(f"{student.path}.email: adresse déjà utilisée par un autre compte")
+        for grade in student.grades:
+            current = locked.get((student.number, grade.assessment))
+            if current is not None and current != (grade.status, grade.value):
+                errors.append(
+                    f"{grade.path}: note verrouillée après le jury, elle ne peut plus être "
+                    "modifiée par un import"
+                )
+    return errors
+
+
+@transaction.atomic
+def _write(cohort: CohortData, *, by: User | None) -> ImportReport:
+    p = cohort.programme
+    report = ImportReport(programme=p.code, year=p.year)
+    now = timezone.now()
+
+    programme = Programme.objects.filter(code=p.code).first()
+    py = (
+        ProgrammeYear.objects.filter(programme=programme, year=p.year).first()
+        if programme
+        else None
+    )
+    errors = _check_against_database(cohort, py)
+    if errors:
+        raise CohortImportError(errors)
+
+    # Programme and year -------------------------------------------------------------------
+    if programme is None:
+        programme = Programme.objects.create(code=p.code, title=p.title)
+        report.created["programme"] += 1
+    elif programme.title != p.title:
+        programme.title = p.title
+        programme.save(update_fields=["title"])
+        report.updated["programme"] += 1
+    settings = {
+        "pass_mark": p.pass_mark,
+        "absence_threshold_pct": p.absence_threshold_pct,
+        "justified_absences_count": p.justified_absences_count,
+    }
+    if py is None:
+        py = ProgrammeYear.objects.create(programme=programme, year=p.year, **settings)
+        report.created["programme_year"] += 1
+    elif any(getattr(py, k) != v for k, v in settings.items()):
+        for k, v in settings.items():
+            setattr(py, k, v)
+        py.save(update_fields=list(settings))
+        report.updated["programme_year"] += 1
+
+    # UE -------------------------------------------------------------------------------------
+    ues = {ue.code: ue for ue in UE.objects.filter(programme_year=py)}
+    new_ues, changed_ues = [], []
+    for data in p.ues:
+        ue = ues.get(data.code)
+        if ue is None:
+            new_ues.append(
+                UE(programme_year=py, code=data.code, title=data.title, credits=data.credits)
+            )
+        elif (ue.title, ue.credits) != (data.title, data.credits):
+            ue.title, ue.credits = data.title, data.credits
+            changed_ues.append(ue)
+    if new_ues:
+        UE.objects.bulk_create(new_ues)
+        ues = {ue.code: ue for ue in UE.objects.filter(programme_year=py)}
+    if changed_ues:
+        UE.objects.bulk_update(changed_ues, ["title", "credits"])
+    report.created["ue"] += len(new_ues)
+    report.updated["ue"] += len(changed_ues)
+
+    assessments = _write_assessments(cohort, py, ues, report)
+    sessions = _write_sessions(cohort, py, ues, report)
+    enrolments = _write_people(cohort, py, report, now=now, by=by)
+    _write_enrolment_ues(cohort, enrolments, ues, report)
+    _write_payments(cohort, enrolments, report, by=by)
+    _write_grades(cohort, enrolments, assessments, report, by=by)
+    _write_attendance(cohort, enrolments, sessions, report, by=by)
+    return report
+
+
+def _write_assessments(
+    cohort: CohortData, py: ProgrammeYear, ues: dict[str, UE], report: ImportReport
+) -> dict[str, Assessment]:
+    existing = {a.key: a for a in Assessment.objects.filter(ue__programme_year=py)}
+    fields = ("ue_id", "kind", "weight", "date", "title")
+    new, changed = [], []
+    for data in cohort.assessments:
+        wanted = {
+            "ue_id": ues[data.ue].pk,
+            "kind": data.kind,
+            "weight": data.weight,
+            "date": data.date,
+            "title": data.title,
+        }
+        current = existing.get(data.key)
+        if current is None:
+            new.append(Assessment(key=data.key, **wanted))
+        elif any(getattr(current, f) != wanted[f] for f in fields):
+            for f in fields:
+                setattr(current, f, wanted[f])
+            changed.append(current)
+    if new:
+        Assessment.objects.bulk_create(new)
+        existing = {a.key: a for a in Assessment.objects.filter(ue__programme_year=py)}
+    if changed:
+        Assessment.objects.bulk_update(changed, list(fields))
+    # Make-up links once every assessment has an id; a link no longer in the file is removed.
+    links = {a.key: a.makeup_of for a in cohort.assessments}
+    relinked = []
+    for key, original in links.items():
+        assessment = existing[key]
+        wanted_id = existing[original].pk if original else None
+        if assessment.makeup_of_id != wanted_id:
+            assessment.makeup_of_id = wanted_id
+            relinked.append(assessment)
+    if relinked:
+        unlinking = [a for a in relinked if a.makeup_of_id is None]
+        linking = [a for a in relinked if a.makeup_of_id is not None]
+        Assessment.objects.bulk_update(unlinking, ["makeup_of"])
+        Assessment.objects.bulk_update(linking, ["makeup_of"])
+    report.created["assessment"] += len(new)
+    report.updated["assessment"] += len(
+        {a.pk for a in changed} | {a.pk for a in relinked if a.key not in {n.key for n in new}}
+    )
+    return existing
+
+
+def _write_sessions(
+    cohort: CohortData, py: ProgrammeYear, ues: dict[str, UE], report: ImportReport
+) -> dict[str, Session]:
+    existing = {s.key: s for s in Session.objects.filter(ue__programme_year=py)}
+    fields = ("ue_id", "kind", "start", "end", "site", "room", "cancelled", "title")
+    new, changed = [], []
+    for data in cohort.sessions:
+        wanted = {
+            "ue_id": ues[data.ue].pk,
+            "kind": data.kind,
+            "start": data.start,
+            "end": data.end,
+            "site": data.site,
+            "room": data.room,
+            "cancelled": data.cancelled,
+            "title": data.title,
+        }
+        current = existing.get(data.key)
+        if current is None:
+            new.append(Session(key=data.key, **wanted))
+        elif any(getattr(current, f) != wanted[f] for f in fields):
+            for f in fields:
+                setattr(current, f, wanted[f])
+            changed.append(current)
+    if new:
+        Session.objects.bulk_create(new)
+        existing = {s.key: s for s in Session.objects.filter(ue__programme_year=py)}
+    if changed:
+        Session.objects.bulk_update(changed, list(fields))
+    report.created["session"] += len(new)
+    report.updated["session"] += len(changed)
+    return existing
+
+
+def _write_people(
+    cohort: CohortData, py: ProgrammeYear, report: ImportReport, *, now: object, by: User | None
+) -> dict[str, Enrolment]:
+    numbers = [s.number for s in cohort.students]
+    profiles = {
+        p.number: p
+        for p in StudentProfile.objects.filter(number__in=numbers).select_related("user")
+    }
+    new_users = []
+    for s in cohort.students:
+        if s.number not in profiles:
+            user = User(
+                username=s.number, email=s.email, first_name=s.first_name, last_name=s.last_name
+            )
+            user.set_unusable_password()
+            new_users.append(user)
+    if new_users:
+        User.objects.bulk_create(new_users)
+        user_ids = dict(
+            User.objects.filter(username__in=[u.username for u in new_users]).values_list(
+                "username", "pk"
+            )
+        )
+        StudentProfile.objects.bulk_create(
+            [
+                StudentProfile(
+                    user_id=user_ids[s.number],
+                    number=s.number,
+                    last_name=s.last_name,
+                    first_name=s.first_name,
+                    birth_date=s.birth_date,
+                    email=s.email,
+                )
+                for s in cohort.students
+                if s.number not in profiles
+            ]
+        )
+    report.created["student"] += len(new_users)
+    changed_profiles, changed_users = [], []
+    for s in cohort.students:
+        profile = profiles.get(s.number)
+        if profile is None:
+            continue
+        wanted = (s.last_name, s.first_name, s.birth_date, s.email)
+        if (profile.last_name, profile.first_name, profile.birth_date, profile.email) != wanted:
+            profile.last_name, profile.first_name, profile.birth_date, profile.email = wanted
+            changed_profiles.append(profile)
+        user = profile.user
+        if (user.last_name, user.first_name, user.email) != (s.last_name, s.first_name, s.email):
+            user.last_name, user.first_name, user.email = s.last_name, s.first_name, s.email
+            changed_users.append(user)
+    if changed_profiles:
+        StudentProfile.objects.bulk_update(
+            changed_profiles, ["last_name", "first_name", "birth_date", "email"]
+        )
+    if changed_users:
+        User.objects.bulk_update(changed_users, ["last_name", "first_name", "email"])
+    report.updated["student"] += len(
+        {p.number for p in changed_profiles} | {u.username for u in changed_users}
+    )
+
+    enrolments = {
+        e.student.number: e
+        for e in Enrolment.objects.filter(
+            programme_year=py, student__number__in=numbers
+        ).select_related("student")
+    }
+    missing = [s for s in cohort.students if s.number not in enrolments]
+    if missing:
+        student_ids = dict(
+            StudentProfile.objects.filter(number__in=[s.number for s in missing]).values_list(
+                "number", "pk"
+            )
+        )
+        Enrolment.objects.bulk_create(
+            [
+                Enrolment(
+                    student_id=student_ids[s.number],
+                    programme_year=py,
+                    status=Enrolment.Status.ENROLLED,
+                    fees_due=s.fees_due,
+                )
+                for s in missing
+            ]
+        )
+        enrolments = {
+            e.student.number: e
+            for e in Enrolment.objects.filter(
+                programme_year=py, student__number__in=numbers
+            ).select_related("student")
+        }
+        EnrolmentStatusChange.objects.bulk_create(
+            [
+                EnrolmentStatusChange(
+                    enrolment=enrolments[s.number],
+                    from_status="",
+                    to_status=Enrolment.Status.ENROLLED,
+                    at=now,
+                    by=by,
+                    reason=IMPORT_REASON,
+                )
+                for s in missing
+            ]
+        )
+    report.created["enrolment"] += len(missing)
+    fees_changed = []
+    for s in cohort.students:
+        enrolment = enrolments[s.number]
+        if enrolment.fees_due != s.fees_due:
+            enrolment.fees_due = s.fees_due
+            fees_changed.append(enrolment)
+    if fees_changed:
+        Enrolment.objects.bulk_update(fees_changed, ["fees_due"])
+    report.updated["enrolment"] += len(fees_changed)
+    return enrolments
+
+
+def _write_enrolment_ues(
+    cohort: CohortData, enrolments: dict[str, Enrolment], ues: dict[str, UE], report: ImportReport
+) -> None:
+    through = Enrolment.ues.through
+    current = set(
+        through.objects.filter(enrolment_id__in=[e.pk for e in enrolments.values()]).values_list(
+            "enrolment_id", "ue_id"
+        )
+    )
+    wanted = {(enrolments[s.number].pk, ues[code].pk) for s in cohort.students for code in s.ues}
+    add, remove = wanted - current, current - wanted
+    if add:
+        through.objects.bulk_create([through(enrolment_id=e, ue_id=u) for e, u in sorted(add)])
+    if remove:  # a student dropped a UE since the last import
+        condition = Q()
+        for enrolment_id, ue_id in remove:
+            condition |= Q(enrolment_id=enrolment_id, ue_id=ue_id)
+        through.objects.filter(condition).delete()
+    report.created["enrolment_ue"] += len(add)
+    report.deleted["enrolment_ue"] += len(remove)
+
+
+def _write_payments(
+    cohort: CohortData, enrolments: dict[str, Enrolment], report: ImportReport, *, by: User | None
+) -> None:
+    """The file is the truth for imported payments (tagged by their reason); others stay."""
+    stored: dict[int, list[Payment]] = {}
+    for payment in Payment.objects.filter(
+        enrolment_id__in=[e.pk for e in enrolments.values()], reason=IMPORT_REASON
+    ):
+        stored.setdefault(payment.enrolment_id, []).append(payment)
+    add, remove = [], []
+    for s in cohort.students:
+        enrolment = enrolments[s.number]
+        wanted = Counter(s.payments)
+        for payment in stored.get(enrolment.pk, []):
+            key = (payment.date, payment.amount)
+            if wanted[key] > 0:
+                wanted[key] -= 1
+            else:
+                remove.append(payment.pk)
+        for (day, amount), count in wanted.items():
+            add += [
+                Payment(
+                    enrolment=enrolment,
+                    date=day,
+                    amount=amount,
+                    means=Payment.Means.OTHER,
+                    reason=IMPORT_REASON,
+                    recorded_by=by,
+                )
+                for _ in range(count)
+            ]
+    if remove:
+        Payment.objects.filter(pk__in=remove).delete()
+    if add:
+        Payment.objects.bulk_create(add)
+    report.created["payment"] += len(add)
+    report.deleted["payment"] += len(remove)
+
+
+def _write_grades(
+    cohort: CohortData,
+    enrolments: dict[str, Enrolment],
+    assessments: dict[str, Assessment],
+    report: ImportReport,
+    *,
+    by: User | None,
+) -> None:
+    current = {
+        (g.assessment_id, g.enrolment_id): (g.status, g.value)
+        for g in Grade.objects.filter(
+            enrolment_id__in=[e.pk for e in enrolments.values()],
+            assessment_id__in=[a.pk for a in assessments.values()],
+        ).only("assessment_id", "enrolment_id", "status", "value")
+    }
+    changes, paths = [], {}
+    for s in cohort.students:
+        enrolment = enrolments[s.number]
+        for g in s.grades:
+            key = (assessments[g.assessment].pk, enrolment.pk)
+            if current.get(key) == (g.status, g.value):
+                continue
+            changes.append(
+                GradeChange(
+                    assessment_id=key[0], enrolment_id=key[1], status=g.status, value=g.value
+                )
+            )
+            paths[key] = g.path
+    if not changes:
+        return
+    try:
+        applied = grades_apply(
+            changes=changes,
+            by=by,
+            source=GradeHistory.Source.COHORT_IMPORT,
+            reason=IMPORT_REASON,
+            allow_locked=False,
+        )
+    except GradeWriteError as exc:
+        raise CohortImportError(
+            [
+                f"{paths[(c.assessment_id, c.enrolment_id)]}: note "
+                f"{'verrouillée' if c.reason == 'locked' else 'modifiée entre-temps'}, "
+                "import refusé"
+                for c in exc.conflicts
+            ]
+        ) from exc
+    report.created["grade"] += applied.created
+    report.updated["grade"] += applied.changed
+    report.grade_history_rows += applied.history_rows
+
+
+def _write_attendance(
+    cohort: CohortData,
+    enrolments: dict[str, Enrolment],
+    sessions: dict[str, Session],
+    report: ImportReport,
+    *,
+    by: User | None,
+) -> None:
+    """The file lists what is not plain presence: anything else stored becomes presence."""
+    now = timezone.now()
+    current = {
+        (a.session_id, a.enrolment_id): a
+        for a in Attendance.objects.filter(
+            enrolment_id__in=[e.pk for e in enrolments.values()],
+            session_id__in=[s.pk for s in sessions.values()],
+        ).only("id", "session_id", "enrolment_id", "presence", "minutes_missed", "justified")
+    }
+    wanted = {
+        (sessions[a.session].pk, enrolments[s.number].pk): a
+        for s in cohort.students
+        for a in s.attendance
+    }
+    new, changed = [], []
+    for key, data in wanted.items():
+        row = current.get(key)
+        values = (data.presence, data.minutes_missed, data.justified)
+        if row is None:
+            new.append(
+                Attendance(
+                    session_id=key[0],
+                    enrolment_id=key[1],
+                    presence=data.presence,
+                    minutes_missed=data.minutes_missed,
+                    justified=data.justified,
+                    recorded_by=by,
+                )
+            )
+        elif (row.presence, row.minutes_missed, row.justified) != values:
+            row.presence, row.minutes_missed, row.justified = values
+            row.recorded_by = by
+            row.recorded_at = now
+            changed.append(row)
+    stale = [
+        row.pk
+        for key, row in current.items()
+        if key not in wanted and row.presence != Attendance.Presence.PRESENT
+    ]
+    if stale:
+        Attendance.objects.filter(pk__in=stale).delete()
+    if changed:
+        Attendance.objects.bulk_update(
+            changed, ["presence", "minutes_missed", "justified", "recorded_by", "recorded_at"]
+        )
+    if new:
+        Attendance.objects.bulk_create(new)
+    report.created["attendance"] += len(new)
+    report.updated["attendance"] += len(changed)
+    report.deleted["attendance"] += len(stale)

@@ -1,0 +1,762 @@
+"""Read and check a cohort file (INTERCHANGE.md « Import file »), without touching the database.
+
+Every error is collected with its path in the file (``students[3].grades[1].value``) so the
+whole file is judged at once. The result is plain data for :mod:`.importer`.
+"""
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator
+
+from attendance.rules import RoomCodeError, Site, parse_room
+from grading.rules import AssessmentInfo, AssessmentKind, GradeInputError, parse_grade
+from grading.rules import validate_makeup as check_makeup
+
+SESSION_KINDS = ("cours", "visite", "seminaire", "examen")
+GRADE_STATUSES = ("graded", "absent", "absent_justified", "plagiarism")
+ATTENDANCE_STATUSES = ("absent", "late")
+
+# ASCII classes only (SECURITY.md #6): "１２" or "1e3" never reach Decimal().
+_MONEY_RE = re.compile(r"-?[0-9]{1,7}(?:\.[0-9]{1,2})?")
+_DECIMAL_RE = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,2})?")
+_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_YEAR_RE = re.compile(r"([0-9]{4})-([0-9]{4})")
+_NUMBER_RE = re.compile(r"[0-9A-Za-z-]+")
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+_EMAIL = EmailValidator()
+
+
+class _Object(dict[str, Any]):
+    """A JSON object that remembers the keys it saw twice (json keeps only the last one)."""
+
+    duplicates: list[str]
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> _Object:
+    obj = _Object()
+    obj.duplicates = []
+    for key, value in pairs:
+        if key in obj and key not in obj.duplicates:
+            obj.duplicates.append(key)
+        obj[key] = value
+    return obj
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"valeur {name} interdite")
+
+
+@dataclass(frozen=True)
+class UEData:
+    code: str
+    title: str
+    credits: int
+
+
+@dataclass(frozen=True)
+class ProgrammeData:
+    code: str
+    title: str
+    year: str
+    pass_mark: Decimal
+    absence_threshold_pct: Decimal
+    justified_absences_count: bool
+    ues: tuple[UEData, ...]
+
+
+@dataclass(frozen=True)
+class AssessmentData:
+    key: str
+    ue: str
+    kind: str
+    weight: Decimal
+    date: date
+    makeup_of: str | None
+    title: str
+
+
+@dataclass(frozen=True)
+class SessionData:
+    key: str
+    ue: str
+    kind: str
+    start: datetime
+    end: datetime
+    site: str
+    room: str
+    cancelled: bool
+    title: str
+
+
+@dataclass(frozen=True)
+class GradeData:
+    path: str
+    assessment: str
+    status: str
+    value: Decimal | None
+
+
+@dataclass(frozen=True)
+class AttendanceData:
+    session: str
+    presence: str
+    minutes_missed: int
+    justified: bool
+
+
+@dataclass
+class StudentData:
+    path: str
+    number: str
+    last_name: str
+    first_name: str
+    birth_date: date
+    email: str
+    fees_due: Decimal
+    payments: list[tuple[date, Decimal]] = field(default_factory=list)
+    ues: list[str] = field(default_factory=list)
+    grades: list[GradeData] = field(default_factory=list)
+    attendance: list[AttendanceData] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CohortData:
+    programme: ProgrammeData
+    assessments: tuple[AssessmentData, ...]
+    sessions: tuple[SessionData, ...]
+    students: tuple[StudentData, ...]
+
+
+class CohortFileError(Exception):
+    """The file breaks the format; ``errors`` are « path: reason » lines in French."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__(f"{len(errors)} erreur(s) dans le fichier")
+        self.errors = errors
+
+
+def _join(path: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if path else key
+
+
+def _keys(items: Any) -> set[str]:
+    if not isinstance(items, list):
+        return set()
+    return {i["key"] for i in items if isinstance(i, dict) and isinstance(i.get("key"), str)}
+
+
+class _Checker:
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+        self.refused_assessments: set[str] = set()
+        self.refused_sessions: set[str] = set()
+
+    def err(self, path: str, message: str) -> None:
+        self.errors.append(f"{path or 'fichier'}: {message}")
+
+    # -- structure ------------------------------------------------------------------------
+    def obj(
+        self, value: Any, path: str, *, required: tuple[str, ...], optional: tuple[str, ...] = ()
+    ) -> dict[str, Any] | None:
+        if not isinstance(value, dict):
+            self.err(path, "doit être un objet JSON ({…})")
+            return None
+        for key in getattr(value, "duplicates", ()):
+            self.err(_join(path, key), "clé en double")
+        for key in value:
+            if key not in required and key not in optional:
+                self.err(_join(path, key), "clé inconnue")
+        for key in required:
+            if key not in value:
+                self.err(_join(path, key), "clé obligatoire manquante")
+        return value
+
+    def lst(self, value: Any, path: str) -> list[Any]:
+        if not isinstance(value, list):
+            self.err(path, "doit être une liste ([…])")
+            return []
+        return value
+
+    def text(self, obj: dict[str, Any], key: str, path: str, *, max_length: int) -> str | None:
+        if key not in obj:
+            return None
+        value, where = obj[key], _join(path, key)
+        if not isinstance(value, str):
+            self.err(where, "doit être une chaîne de caractères")
+            return None
+        if not value.strip():
+            self.err(where, "ne doit pas être vide")
+            return None
+        if _CONTROL_RE.search(value):
+            self.err(where, "contient des caractères de contrôle interdits")
+            return None
+        if len(value) > max_length:
+            self.err(where, f"{max_length} caractères au plus")
+            return None
+        return value
+
+    def boolean(self, obj: dict[str, Any], key: str, path: str) -> bool | None:
+        if key not in obj:
+            return None
+        if not isinstance(obj[key], bool):
+            self.err(_join(path, key), "doit être un booléen (true ou false)")
+            return None
+        return bool(obj[key])
+
+    def integer(
+        self, obj: dict[str, Any], key: str, path: str, *, low: int, high: int
+    ) -> int | None:
+        if key not in obj:
+            return None
+        value, where = obj[key], _join(path, key)
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.err(where, "doit être un nombre entier")
+            return None
+        if not low <= value <= high:
+            self.err(where, f"doit être compris entre {low} et {high}")
+            return None
+        return value
+
+    def choice(
+        self, obj: dict[str, Any], key: str, path: str, choices: tuple[str, ...]
+    ) -> str | None:
+        if key not in obj:
+            return None
+        value = obj[key]
+        if not isinstance(value, str) or value not in choices:
+            self.err(_join(path, key), f"valeur inconnue, attendu : {', '.join(choices)}")
+            return None
+        return value
+
+    def decimal(
+        self, obj: dict[str, Any], key: str, path: str, *, low: Decimal, high: Decimal, what: str
+    ) -> Decimal | None:
+        if key not in obj:
+            return None
+        value, where = obj[key], _join(path, key)
+        if not isinstance(value, str) or not _DECIMAL_RE.fullmatch(value):
+            self.err(where, f'{what} s\'écrit en chaîne décimale avec un point, ex. "10" ou "17.5"')
+            return None
+        number = Decimal(value)
+        if not low <= number <= high:
+            self.err(where, f"{what} doit être comprise entre {low} et {high}")
+            return None
+        return number
+
+    def money(self, obj: dict[str, Any], key: str, path: str) -> Decimal | None:
+        if key not in obj:
+            return None
+        value, where = obj[key], _join(path, key)
+        if not isinstance(value, str) or not _MONEY_RE.fullmatch(value):
+            self.err(
+                where,
+                'montant en chaîne décimale avec un point et deux décimales au plus, ex. "1200.00"',
+            )
+            return None
+        return Decimal(value)
+
+    def day(self, obj: dict[str, Any], key: str, path: str) -> date | None:
+        if key not in obj:
+            return None
+        value, where = obj[key], _join(path, key)
+        if not isinstance(value, str) or not _DATE_RE.fullmatch(value):
+            self.err(where, 'date attendue au format AAAA-MM-JJ, ex. "2024-09-30"')
+            return None
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            self.err(where, f"date « {value} » inexistante")
+            return None
+
+    def moment(self, obj: dict[str, Any], key: str, path: str) -> datetime | None:
+        if key not in obj:
+            return None
+        value, where = obj[key], _join(path, key)
+        message = (
+            'date et heure ISO 8601 avec décalage UTC attendues, ex. "2024-10-07T09:00:00+02:00"'
+        )
+        if not isinstance(value, str) or "T" not in value:
+            self.err(where, message)
+            return None
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            self.err(where, message)
+            return None
+        if moment.tzinfo is None or moment.utcoffset() is None:
+            self.err(where, "date et heure sans décalage UTC (ajouter +01:00, +02:00 ou Z)")
+            return None
+        return moment
+
+
+def parse_cohort(data: bytes) -> CohortData:
+    """Decode and check a whole cohort file; raises ``CohortFileError`` with every error."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CohortFileError(
+            [f"fichier: n'est pas encodé en UTF-8 (octet invalide à la position {exc.start})"]
+        ) from exc
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    try:
+        raw = json.loads(text, object_pairs_hook=_pairs, parse_constant=_refuse_constant)
+    except (json.JSONDecodeError, ValueError) as exc:
+        where = f" (ligne {exc.lineno}, colonne {exc.colno})" if hasattr(exc, "lineno") else ""
+        raise CohortFileError([f"fichier: JSON invalide{where}"]) from exc
+    checker = _Checker()
+    cohort = _check_cohort(checker, raw)
+    if checker.errors or cohort is None:
+        raise CohortFileError(checker.errors)
+    return cohort
+
+
+def _check_cohort(c: _Checker, raw: Any) -> CohortData | None:
+    root = c.obj(raw, "", required=("programme", "students"), optional=("assessments", "sessions"))
+    if root is None:
+        return None
+    programme = (
+        _check_programme(c, root.get("programme"), "programme") if ("programme" in root) else None
+    )
+    ue_codes = {ue.code for ue in programme.ues} if programme else set()
+    assessments = _check_assessments(c, root.get("assessments", []), ue_codes)
+    sessions = _check_sessions(c, root.get("sessions", []), ue_codes)
+    # Keys present but refused: references to them are not reported a second time.
+    c.refused_assessments = _keys(root.get("assessments")) - {a.key for a in assessments}
+    c.refused_sessions = _keys(root.get("sessions")) - {s.key for s in sessions}
+    students = _check_students(
+        c,
+        root.get("students", []),
+        ue_codes=[ue.code for ue in programme.ues] if programme else [],
+        assessments={a.key: a for a in assessments},
+        sessions={s.key: s for s in sessions},
+    )
+    if programme is None:
+        return None
+    return CohortData(
+        programme=programme,
+        assessments=tuple(assessments),
+        sessions=tuple(sessions),
+        students=tuple(students),
+    )
+
+
+def _check_programme(c: _Checker, raw: Any, path: str) -> ProgrammeData | None:
+    obj = c.obj(
+        raw,
+        path,
+        required=(
+            "code",
+            "title",
+            "year",
+            "pass_mark",
+            "absence_threshold_pct",
+            "justified_absences_count",
+            "ues",
+        ),
+    )
+    if obj is None:
+        return None
+    code = c.text(obj, "code", path, max_length=20)
+    title = c.text(obj, "title", path, max_length=200)
+    year = c.text(obj, "year", path, max_length=9)
+    if year is not None:
+        match = _YEAR_RE.fullmatch(year)
+        if match is None or int(match[2]) != int(match[1]) + 1:
+            c.err(_join(path, "year"), "année universitaire attendue sous la forme « 2024-2025 »")
+            year = None
+    pass_mark = c.decimal(
+        obj, "pass_mark", path, low=Decimal(0), high=Decimal(20), what="la note de validation"
+    )
+    threshold = c.decimal(
+        obj,
+        "absence_threshold_pct",
+        path,
+        low=Decimal(0),
+        high=Decimal(100),
+        what="le seuil d'absence",
+    )
+    justified = c.boolean(obj, "justified_absences_count", path)
+    ues: list[UEData] = []
+    seen: set[str] = set()
+    ues_path = _join(path, "ues")
+    for i, item in enumerate(c.lst(obj.get("ues", []), ues_path)):
+        where = _join(ues_path, i)
+        ue = c.obj(item, where, required=("code", "title", "credits"))
+        if ue is None:
+            continue
+        ue_code = c.text(ue, "code", where, max_length=20)
+        ue_title = c.text(ue, "title", where, max_length=250)
+        credits = c.integer(ue, "credits", where, low=0, high=60)
+        if ue_code is not None and ue_code in seen:
+            c.err(_join(where, "code"), f"UE « {ue_code} » en double")
+            continue
+        if ue_code is not None:
+            seen.add(ue_code)
+        if ue_code is not None and ue_title is not None and credits is not None:
+            ues.append(UEData(ue_code, ue_title, credits))
+    if None in (code, title, year, pass_mark, threshold, justified):
+        return None
+    return ProgrammeData(
+        code=code,  # type: ignore[arg-type]
+        title=title,  # type: ignore[arg-type]
+        year=year,  # type: ignore[arg-type]
+        pass_mark=pass_mark,  # type: ignore[arg-type]
+        absence_threshold_pct=threshold,  # type: ignore[arg-type]
+        justified_absences_count=justified,  # type: ignore[arg-type]
+        ues=tuple(ues),
+    )
+
+
+def _ue_ref(c: _Checker, obj: dict[str, Any], path: str, ue_codes: set[str]) -> str | None:
+    code = c.text(obj, "ue", path, max_length=20)
+    if code is not None and code not in ue_codes:
+        c.err(_join(path, "ue"), f"UE « {code} » absente de programme.ues")
+        return None
+    return code
+
+
+def _check_assessments(c: _Checker, raw: Any, ue_codes: set[str]) -> list[AssessmentData]:
+    out: list[tuple[str, AssessmentData]] = []
+    seen: set[str] = set()
+    for i, item in enumerate(c.lst(raw, "assessments")):
+        where = _join("assessments", i)
+        obj = c.obj(
+            item,
+            where,
+            required=("key", "ue", "kind", "weight", "date"),
+            optional=("makeup_of", "title"),
+        )
+        if obj is None:
+            continue
+        key = c.text(obj, "key", where, max_length=40)
+        ue = _ue_ref(c, obj, where, ue_codes)
+        kind = c.choice(obj, "kind", where, ("cc", "ct"))
+        weight = c.decimal(
+            obj, "weight", where, low=Decimal("0"), high=Decimal("999.99"), what="le coefficient"
+        )
+        if weight is not None and weight <= 0:
+            c.err(_join(where, "weight"), "le coefficient doit être strictement positif")
+            weight = None
+        day = c.day(obj, "date", where)
+        makeup_of = c.text(obj, "makeup_of", where, max_length=40)
+        title = c.text(obj, "title", where, max_length=200) or ""
+        if key is not None and key in seen:
+            c.err(_join(where, "key"), f"clé d'évaluation « {key} » en double")
+            continue
+        if key is not None:
+            seen.add(key)
+        if None in (key, ue, kind, weight, day) or ("makeup_of" in obj and makeup_of is None):
+            continue
+        out.append(
+            (
+                where,
+                AssessmentData(key, ue, kind, weight, day, makeup_of, title),  # type: ignore[arg-type]
+            )
+        )
+    infos = {
+        a.key: AssessmentInfo(
+            key=a.key, ue=a.ue, kind=AssessmentKind(a.kind), weight=a.weight, makeup_of=a.makeup_of
+        )
+        for _, a in out
+    }
+    first_makeup: dict[str, str] = {}
+    valid: list[AssessmentData] = []
+    for where, a in out:
+        if a.makeup_of is None:
+            valid.append(a)
+            continue
+        if a.makeup_of not in infos and a.makeup_of not in seen:
+            c.err(_join(where, "makeup_of"), f"évaluation « {a.makeup_of} » inconnue")
+            continue
+        original = infos.get(a.makeup_of)
+        if original is None:  # the original itself was refused: its error is already listed
+            continue
+        errors = check_makeup(
+            makeup=infos[a.key],
+            original=original,
+            existing_makeup_of_original=first_makeup.get(a.makeup_of),
+        )
+        first_makeup.setdefault(a.makeup_of, a.key)
+        for message in errors:
+            c.err(_join(where, "makeup_of"), message)
+        if not errors:
+            valid.append(a)
+    return valid
+
+
+def _check_sessions(c: _Checker, raw: Any, ue_codes: set[str]) -> list[SessionData]:
+    out: list[SessionData] = []
+    seen: set[str] = set()
+    for i, item in enumerate(c.lst(raw, "sessions")):
+        where = _join("sessions", i)
+        obj = c.obj(
+            item,
+            where,
+            required=("key", "ue", "kind", "start", "end", "site", "room"),
+            optional=("cancelled", "title"),
+        )
+        if obj is None:
+            continue
+        key = c.text(obj, "key", where, max_length=40)
+        ue = _ue_ref(c, obj, where, ue_codes)
+        kind = c.choice(obj, "kind", where, SESSION_KINDS)
+        start = c.moment(obj, "start", where)
+        end = c.moment(obj, "end", where)
+        if start is not None and end is not None and end <= start:
+            c.err(_join(where, "end"), "la fin doit être postérieure au début")
+            end = None
+        site = c.choice(obj, "site", where, tuple(s.value for s in Site))
+        room_code = c.text(obj, "room", where, max_length=20)
+        room = None
+        if room_code is not None and site is not None:
+            try:
+                room = parse_room(code=room_code, site=Site(site)).code
+            except RoomCodeError as exc:
+                c.err(_join(where, "room"), exc.message)
+        cancelled = c.boolean(obj, "cancelled", where)
+        title = c.text(obj, "title", where, max_length=200) or ""
+        if key is not None and key in seen:
+            c.err(_join(where, "key"), f"clé de séance « {key} » en double")
+            continue
+        if key is not None:
+            seen.add(key)
+        if None in (key, ue, kind, start, end, site, room) or (
+            "cancelled" in obj and cancelled is None
+        ):
+            continue
+        out.append(
+            SessionData(key, ue, kind, start, end, site, room, bool(cancelled), title)  # type: ignore[arg-type]
+        )
+    return out
+
+
+def _check_students(
+    c: _Checker,
+    raw: Any,
+    *,
+    ue_codes: list[str],
+    assessments: dict[str, AssessmentData],
+    sessions: dict[str, SessionData],
+) -> list[StudentData]:
+    out: list[StudentData] = []
+    numbers: set[str] = set()
+    emails: set[str] = set()
+    for i, item in enumerate(c.lst(raw, "students")):
+        where = _join("students", i)
+        obj = c.obj(
+            item,
+            where,
+            required=("number", "last_name", "first_name", "birth_date", "email", "fees_due"),
+            optional=("payments", "ues", "grades", "attendance"),
+        )
+        if obj is None:
+            continue
+        before = len(c.errors)
+        number = c.text(obj, "number", where, max_length=20)
+        if number is not None and not _NUMBER_RE.fullmatch(number):
+            c.err(_join(where, "number"), "chiffres, lettres sans accent et tirets seulement")
+        elif number is not None and number in numbers:
+            c.err(_join(where, "number"), f"numéro d'élève « {number} » en double")
+        elif number is not None:
+            numbers.add(number)
+        last_name = c.text(obj, "last_name", where, max_length=100)
+        first_name = c.text(obj, "first_name", where, max_length=100)
+        birth_date = c.day(obj, "birth_date", where)
+        email = c.text(obj, "email", where, max_length=254)
+        if email is not None:
+            try:
+                _EMAIL(email)
+            except ValidationError:
+                c.err(_join(where, "email"), "adresse e-mail invalide")
+            else:
+                if email.lower() in emails:
+                    c.err(_join(where, "email"), f"adresse « {email} » en double")
+                emails.add(email.lower())
+        fees_due = c.money(obj, "fees_due", where)
+        if fees_due is not None and fees_due < 0:
+            c.err(_join(where, "fees_due"), "les frais dus ne peuvent pas être négatifs")
+        payments = _check_payments(c, obj.get("payments", []), _join(where, "payments"))
+        ues = _check_student_ues(c, obj, where, ue_codes)
+        grades = _check_grades(c, obj.get("grades", []), _join(where, "grades"), ues, assessments)
+        attendance = _check_attendance(
+            c, obj.get("attendance", []), _join(where, "attendance"), ues, sessions
+        )
+        if len(c.errors) == before:
+            out.append(
+                StudentData(
+                    path=where,
+                    number=number,  # type: ignore[arg-type]
+                    last_name=last_name,  # type: ignore[arg-type]
+                    first_name=first_name,  # type: ignore[arg-type]
+                    birth_date=birth_date,  # type: ignore[arg-type]
+                    email=email,  # type: ignore[arg-type]
+                    fees_due=fees_due,  # type: ignore[arg-type]
+                    payments=payments,
+                    ues=ues,
+                    grades=grades,
+                    attendance=attendance,
+                )
+            )
+    return out
+
+
+def _check_payments(c: _Checker, raw: Any, path: str) -> list[tuple[date, Decimal]]:
+    out = []
+    for i, item in enumerate(c.lst(raw, path)):
+        where = _join(path, i)
+        obj = c.obj(item, where, required=("date", "amount"))
+        if obj is None:
+            continue
+        day = c.day(obj, "date", where)
+        amount = c.money(obj, "amount", where)
+        if amount is not None and amount == 0:
+            c.err(_join(where, "amount"), "un paiement ne peut pas être nul")
+            amount = None
+        if day is not None and amount is not None:
+            out.append((day, amount))
+    return out
+
+
+def _check_student_ues(
+    c: _Checker, obj: dict[str, Any], path: str, ue_codes: list[str]
+) -> list[str]:
+    if "ues" not in obj:
+        return list(ue_codes)
+    where = _join(path, "ues")
+    out: list[str] = []
+    for i, code in enumerate(c.lst(obj["ues"], where)):
+        item = _join(where, i)
+        if not isinstance(code, str):
+            c.err(item, "doit être un code d'UE (chaîne)")
+        elif code not in ue_codes:
+            c.err(item, f"UE « {code} » absente de programme.ues")
+        elif code in out:
+            c.err(item, f"UE « {code} » en double")
+        else:
+            out.append(code)
+    return out
+
+
+def _check_grades(
+    c: _Checker, raw: Any, path: str, ues: list[str], assessments: dict[str, AssessmentData]
+) -> list[GradeData]:
+    out: list[GradeData] = []
+    seen: set[str] = set()
+    for i, item in enumerate(c.lst(raw, path)):
+        where = _join(path, i)
+        obj = c.obj(item, where, required=("assessment", "status"), optional=("value",))
+        if obj is None:
+            continue
+        key = c.text(obj, "assessment", where, max_length=40)
+        if key is not None:
+            assessment = assessments.get(key)
+            if assessment is None:
+                if key not in c.refused_assessments:
+                    c.err(_join(where, "assessment"), f"évaluation « {key} » inconnue")
+                key = None
+            elif assessment.ue not in ues:
+                c.err(
+                    _join(where, "assessment"),
+                    f"{key} est une évaluation de l'UE {assessment.ue}, "
+                    "à laquelle l'élève n'est pas inscrit·e",
+                )
+                key = None
+            elif key in seen:
+                c.err(_join(where, "assessment"), f"deux entrées pour l'évaluation « {key} »")
+                key = None
+            else:
+                seen.add(key)
+        status = c.choice(obj, "status", where, GRADE_STATUSES)
+        value = None
+        if status == "graded":
+            if "value" not in obj:
+                c.err(_join(where, "value"), "note obligatoire pour le statut graded")
+                status = None
+            elif not isinstance(obj["value"], str):
+                c.err(_join(where, "value"), 'la note s\'écrit en chaîne, ex. "12.5"')
+                status = None
+            elif "," in obj["value"]:
+                c.err(_join(where, "value"), 'la note s\'écrit avec un point décimal, ex. "12.5"')
+                status = None
+            else:
+                try:
+                    value = parse_grade(obj["value"])
+                except GradeInputError as exc:
+                    message = exc.message.rstrip(".")
+                    c.err(_join(where, "value"), message[0].lower() + message[1:])
+                    status = None
+        elif status is not None and "value" in obj:
+            c.err(_join(where, "value"), f"pas de note pour le statut {status}")
+            status = None
+        if key is not None and status is not None:
+            out.append(GradeData(where, key, status, value))
+    return out
+
+
+def _check_attendance(
+    c: _Checker, raw: Any, path: str, ues: list[str], sessions: dict[str, SessionData]
+) -> list[AttendanceData]:
+    out: list[AttendanceData] = []
+    seen: set[str] = set()
+    for i, item in enumerate(c.lst(raw, path)):
+        where = _join(path, i)
+        obj = c.obj(
+            item, where, required=("session", "status"), optional=("justified", "minutes_missed")
+        )
+        if obj is None:
+            continue
+        key = c.text(obj, "session", where, max_length=40)
+        if key is not None:
+            session = sessions.get(key)
+            if session is None:
+                if key not in c.refused_sessions:
+                    c.err(_join(where, "session"), f"séance « {key} » inconnue")
+                key = None
+            elif session.ue not in ues:
+                c.err(
+                    _join(where, "session"),
+                    f"{key} est une séance de l'UE {session.ue}, "
+                    "à laquelle l'élève n'est pas inscrit·e",
+                )
+                key = None
+            elif key in seen:
+                c.err(_join(where, "session"), f"deux entrées pour la séance « {key} »")
+                key = None
+            else:
+                seen.add(key)
+        status = c.choice(obj, "status", where, ATTENDANCE_STATUSES)
+        justified, minutes = False, 0
+        if status == "absent":
+            if "minutes_missed" in obj:
+                c.err(_join(where, "minutes_missed"), "réservé au statut late")
+                status = None
+            if "justified" not in obj:
+                c.err(_join(where, "justified"), "obligatoire pour le statut absent")
+                status = None
+            else:
+                flag = c.boolean(obj, "justified", where)
+                status = None if flag is None else status
+                justified = bool(flag)
+        elif status == "late":
+            if "justified" in obj:
+                c.err(_join(where, "justified"), "réservé au statut absent")
+                status = None
+            if "minutes_missed" not in obj:
+                c.err(_join(where, "minutes_missed"), "obligatoire pour le statut late")
+                status = None
+            else:
+                number = c.integer(obj, "minutes_missed", where, low=0, high=100_000)
+                status = None if number is None else status
+                minutes = number or 0
+        if key is not None and status is not None:
+            out.append(AttendanceData(key, status, minutes, justified))
+    return out

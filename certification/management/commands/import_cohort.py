@@ -1,0 +1,36 @@
+"""``manage.py import_cohort FILE.json``: create or update a cohort, all or nothing."""
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from certification.interchange import CohortImportError, cohort_import
+
+
+class Command(BaseCommand):
+    help = "Importe une promotion au format d'échange (INTERCHANGE.md) : tout ou rien."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("file", help="fichier JSON de la promotion")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        path = Path(options["file"])
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise CommandError(
+                f"Lecture impossible de {path} : {exc.strerror}.", returncode=2
+            ) from exc
+        try:
+            report = cohort_import(data=data, by=None)
+        except CohortImportError as exc:
+            for line in exc.errors:
+                self.stderr.write(line)
+            raise CommandError(
+                f"Import refusé : {len(exc.errors)} erreur(s) ; la base n'a pas été modifiée.",
+                returncode=2,
+            ) from exc
+        for line in report.lines():
+            self.stdout.write(line)
+        self.stdout.write(self.style.SUCCESS("Import terminé."))
