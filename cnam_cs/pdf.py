@@ -1,4 +1,4 @@
-"""The one module that imports WeasyPrint: HTML templates to PDF bytes.
+"""The one module that imports WeasyPrint: HTML templates to PDF/A-3b bytes.
 
 Resources are served only from the project's bundled static files: no ``file:`` URL, no
 network, no ``..`` (SECURITY.md #9: WeasyPrint's default fetcher would embed any local file).
@@ -9,12 +9,13 @@ long-lived process (measured about 0.3 MB a render) and is slower.
 import logging
 import mimetypes
 import threading
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from django.contrib.staticfiles import finders
+from django.conf import settings
 from django.template.loader import render_to_string
+from django.utils import timezone
 from weasyprint import HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
@@ -24,9 +25,17 @@ logger = logging.getLogger(__name__)
 # Relative URLs in PDF templates resolve against this base; only it is ever served.
 BASE_URL = "https://pdf.cnam-cs.invalid/"
 STATIC_PREFIX = "/static/"
+# Only these folders of the project's own static directory may enter a PDF.
+SERVED_FOLDERS = frozenset({"css", "fonts", "img"})
+AUTHOR = "Cnam — EPN12 Santé-Solidarité"
+LANG = "fr"
+PDF_VARIANT = "pdf/a-3b"
 
 _font_config: FontConfiguration | None = None
 _font_lock = threading.Lock()
+# The shared FontConfiguration (a Fontconfig/Pango font map) is mutable and not documented as
+# thread-safe: renders are serialised within a process (workers are separate processes).
+_render_lock = threading.Lock()
 
 
 def font_config() -> FontConfiguration:
@@ -37,38 +46,72 @@ def font_config() -> FontConfiguration:
         return _font_config
 
 
+def _static_roots() -> list[Path]:
+    return [Path(directory).resolve() for directory in settings.STATICFILES_DIRS]
+
+
+def static_file_for(url: str) -> Path | None:
+    """The bundled file an URL designates, or None when it must be refused."""
+    parts = urlsplit(url)
+    base = urlsplit(BASE_URL)
+    if (parts.scheme, parts.netloc) != (base.scheme, base.netloc) or parts.query:
+        return None
+    path = unquote(parts.path)
+    if not path.startswith(STATIC_PREFIX) or "\\" in path or "\x00" in path:
+        return None
+    relative = PurePosixPath(path.removeprefix(STATIC_PREFIX))
+    if (
+        relative.is_absolute()
+        or not relative.parts
+        or relative.parts[0] not in SERVED_FOLDERS
+        or any(part in {"", ".", ".."} for part in relative.parts)
+    ):
+        return None
+    for root in _static_roots():
+        candidate = (root / relative).resolve()
+        # resolve() follows symlinks: the file must still lie inside the static directory.
+        if candidate.is_relative_to(root) and candidate.is_file():
+            return candidate
+    return None
+
+
 class StaticOnlyFetcher(URLFetcher):
-    """Serves bundled static files and ``data:`` URLs; refuses everything else."""
+    """Serves the project's bundled static files (css, fonts, img) and inline ``data:image/``
+    URLs (a generated QR code); refuses everything else. Inline data discloses nothing local,
+    and ``render_pdf`` drops attachments anyway."""
 
     def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
-        if url.startswith("data:"):
+        if url.startswith(("data:image/png", "data:image/svg+xml")):
             return super().fetch(url, headers)
-        parts = urlsplit(url)
-        base = urlsplit(BASE_URL)
-        path = unquote(parts.path)
-        if (
-            (parts.scheme, parts.netloc) != (base.scheme, base.netloc)
-            or not path.startswith(STATIC_PREFIX)
-            or ".." in PurePosixPath(path).parts
-            or "\\" in path
-        ):
+        found = static_file_for(url)
+        if found is None:
             logger.warning("PDF resource refused: %r", url[:200])
             raise ValueError(f"Ressource refusée : {url[:200]}")
-        found = finders.find(path.removeprefix(STATIC_PREFIX))
-        if not found or isinstance(found, list):
-            raise ValueError(f"Ressource introuvable : {path}")
-        mime, _ = mimetypes.guess_type(found)
-        with open(found, "rb") as handle:
-            body = handle.read()
-        return URLFetcherResponse(url, body, {"Content-Type": mime or "application/octet-stream"})
+        mime, _ = mimetypes.guess_type(found.name)
+        return URLFetcherResponse(
+            url, found.read_bytes(), {"Content-Type": mime or "application/octet-stream"}
+        )
 
 
 def render_pdf(template_name: str, context: dict[str, Any], *, title: str = "") -> bytes:
-    """Render a template of ``templates/<app>/pdf/`` to PDF/A-3b bytes."""
-    html = render_to_string(template_name, context)
-    document = HTML(string=html, base_url=BASE_URL, url_fetcher=StaticOnlyFetcher())
-    return document.write_pdf(
-        font_config=font_config(),
-        pdf_variant="pdf/a-3b",
-        custom_metadata=False,
+    """Render a template of ``templates/<app>/pdf/`` (extending ``pdf/base.html``) to PDF/A-3b.
+
+    The document's title, author and language are set here whatever the template says.
+    """
+    issued_at = timezone.localtime()
+    html = render_to_string(
+        template_name, {"pdf_title": title, "issued_at": issued_at, "author": AUTHOR, **context}
     )
+    with _render_lock:
+        document = HTML(
+            string=html, base_url=BASE_URL, url_fetcher=StaticOnlyFetcher(), media_type="print"
+        ).render(font_config=font_config(), pdf_variant=PDF_VARIANT)
+        metadata = document.metadata
+        metadata.title = title or metadata.title
+        metadata.authors = [AUTHOR]
+        metadata.lang = LANG
+        metadata.generator = "Portail CS2600A"
+        metadata.created = metadata.modified = issued_at.isoformat(timespec="seconds")
+        # Nothing is ever embedded: a <link rel="attachment"> slipped into data is dropped.
+        metadata.attachments = []
+        return document.write_pdf(pdf_variant=PDF_VARIANT, custom_metadata=False)

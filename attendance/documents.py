@@ -1,0 +1,144 @@
+"""Plain data of the convocation (exam notice, RULES.md §7): one PDF per exam session."""
+
+import datetime as dt
+from dataclasses import dataclass
+from math import ceil
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from enrolment.documents import (
+    ProgrammeInfo,
+    StudentIdentity,
+    document_reference,
+    programme_info,
+    student_identity,
+)
+from enrolment.models import Enrolment
+
+from .models import Session
+from .rules import SITES, RoomCodeError, Site, parse_room
+
+ARRIVAL_MINUTES = 15
+
+
+@dataclass(frozen=True)
+class ExamNotice:
+    session_id: int
+    ue_code: str
+    ue_title: str
+    title: str
+    start: dt.datetime
+    end: dt.datetime
+    minutes: int
+    site_label: str
+    site_address: tuple[str, ...]
+    site_transport: str
+    room_code: str
+    room_description: str
+    past: bool
+
+    @property
+    def duration(self) -> str:
+        return format_duration(self.minutes)
+
+
+@dataclass(frozen=True)
+class Accommodation:
+    tiers_temps: bool
+    minutes: int
+    end: dt.datetime
+    details: str
+
+    @property
+    def duration(self) -> str:
+        return format_duration(self.minutes)
+
+
+@dataclass(frozen=True)
+class Convocation:
+    reference: str
+    student: StudentIdentity
+    programme: ProgrammeInfo
+    exam: ExamNotice
+    arrival: dt.datetime
+    accommodation: Accommodation | None
+    issued_on: dt.date
+
+
+def format_duration(minutes: int) -> str:
+    """« 2 h », « 2 h 40 », « 45 min »."""
+    hours, rest = divmod(minutes, 60)
+    if not hours:
+        return f"{rest} min"
+    return f"{hours} h {rest:02d}" if rest else f"{hours} h"
+
+
+def tiers_temps_minutes(minutes: int) -> int:
+    """Tiers-temps: the exam lasts a third longer, rounded up to the minute."""
+    return ceil(minutes * 4 / 3)
+
+
+def exam_sessions(enrolment: Enrolment) -> QuerySet[Session]:
+    """Exam sessions of the student's own UE, not cancelled, in date order."""
+    return (
+        Session.objects.filter(
+            kind=Session.Kind.EXAMEN, cancelled=False, ue__in=enrolment.ues.all()
+        )
+        .select_related("ue")
+        .order_by("start", "pk")
+    )
+
+
+def _notice(session: Session, *, now: dt.datetime) -> ExamNotice:
+    site = Site(session.site)
+    info = SITES[site]
+    try:
+        room_description = parse_room(code=session.room, site=site).describe()
+    except RoomCodeError:
+        room_description = f"salle {session.room}"  # an odd code is still printed as given
+    return ExamNotice(
+        session_id=session.pk,
+        ue_code=session.ue.code,
+        ue_title=session.ue.title,
+        title=session.title,
+        start=timezone.localtime(session.start),
+        end=timezone.localtime(session.end),
+        minutes=session.minutes,
+        site_label=info.label,
+        site_address=info.address,
+        site_transport=info.transport,
+        room_code=session.room,
+        room_description=room_description,
+        past=session.end <= now,
+    )
+
+
+def exam_convocations(enrolment: Enrolment) -> list[ExamNotice]:
+    """Every exam the student is convened to (used by the Documents page). One query."""
+    now = timezone.now()
+    return [_notice(session, now=now) for session in exam_sessions(enrolment)]
+
+
+def convocation(enrolment: Enrolment, session: Session) -> Convocation:
+    """The convocation of a student to one exam session (``session`` from exam_sessions)."""
+    student = enrolment.student
+    exam = _notice(session, now=timezone.now())
+    accommodation = None
+    if student.tiers_temps or student.accommodations.strip():
+        minutes = tiers_temps_minutes(exam.minutes) if student.tiers_temps else exam.minutes
+        accommodation = Accommodation(
+            tiers_temps=student.tiers_temps,
+            minutes=minutes,
+            end=exam.start + dt.timedelta(minutes=minutes),
+            details=student.accommodations.strip(),
+        )
+    return Convocation(
+        reference=f"{document_reference('CONV', enrolment)}-{session.ue.code}",
+        student=student_identity(enrolment),
+        programme=programme_info(enrolment),
+        exam=exam,
+        arrival=exam.start - dt.timedelta(minutes=ARRIVAL_MINUTES),
+        accommodation=accommodation,
+        issued_on=timezone.localdate(),
+    )
