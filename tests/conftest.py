@@ -1,0 +1,58 @@
+"""Shared pytest fixtures: test-wide settings and the headless Chromium used by e2e tests.
+
+Domain objects come from tests/factories.py, not from here.
+"""
+
+import os
+
+# Playwright's sync API runs an event loop in the test thread; Django would otherwise refuse
+# ORM calls from it ("You cannot call this from an async context").
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+
+# Debian's Chromium (scripts/setup installs it): Playwright cannot download its own browser here.
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",  # the suite runs as root in CI
+    "--disable-gpu",
+    # No network but loopback: without these Chromium keeps trying to reach Google's hosts.
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    """pytest-playwright's launch options, pointed at the system Chromium."""
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings: Any, tmp_path: Path) -> None:
+    """Every test: private files in its own folder and a fresh local cache.
+
+    The project's cache is a DatabaseCache (shared by app servers); tests use a LocMemCache so
+    that tests without database access can use the cache and none sees another's counters.
+    django-axes stays enabled (AXES_ENABLED is left alone). Mail needs nothing here: Django's
+    test environment (set up by pytest-django) already sends it to django.core.mail.outbox.
+    """
+    private_root = tmp_path / "private"
+    private_root.mkdir()
+    settings.PRIVATE_STORAGE_ROOT = private_root
+    settings.MEDIA_ROOT = private_root
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "cnam-cs-tests",
+        }
+    }
+    cache.clear()

@@ -1,0 +1,181 @@
+"""Project-wide checks that only need the settings: security headers, hashing, deployment."""
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.utils.csp import CSP
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """The current environment without the project's own variables, plus `extra`."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "AXES_")) and key != "DATABASE_URL"
+    }
+    env["DJANGO_SETTINGS_MODULE"] = "cnam_cs.settings"
+    env.update(extra)
+    return env
+
+
+def production_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    return clean_env(
+        DJANGO_DEBUG="false",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(64),
+        DJANGO_ALLOWED_HOSTS="portal.example.org",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'check.sqlite3'}",
+        **extra,
+    )
+
+
+PRINT_SETTINGS = """
+import json
+import django
+from django.conf import settings
+django.setup()
+print(json.dumps({name: getattr(settings, name) for name in %r}, default=str))
+"""
+
+
+def settings_in_subprocess(env: dict[str, str], *names: str) -> dict[str, Any]:
+    """The named settings as the project computes them for `env`, read in a fresh process."""
+    result = subprocess.run(
+        [sys.executable, "-c", PRINT_SETTINGS % (list(names),)],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    values: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    return values
+
+
+def test_check_deploy_reports_nothing_in_production(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=BASE_DIR,
+        env=production_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "WARNINGS" not in output
+    assert "ERRORS" not in output
+    assert "System check identified no issues" in output
+
+
+def test_production_refuses_to_start_without_a_secret_key(tmp_path: Path) -> None:
+    env = production_env(tmp_path)
+    del env["DJANGO_SECRET_KEY"]
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+def test_production_cookies_and_https(tmp_path: Path) -> None:
+    values = settings_in_subprocess(
+        production_env(tmp_path),
+        "DEBUG",
+        "SESSION_COOKIE_SECURE",
+        "SESSION_COOKIE_HTTPONLY",
+        "SESSION_COOKIE_SAMESITE",
+        "CSRF_COOKIE_SECURE",
+        "CSRF_COOKIE_HTTPONLY",
+        "SECURE_SSL_REDIRECT",
+        "SECURE_HSTS_SECONDS",
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+        "ALLOWED_HOSTS",
+        "CACHES",
+        "STORAGES",
+    )
+    assert values["DEBUG"] is False
+    assert values["SESSION_COOKIE_SECURE"] is True
+    assert values["SESSION_COOKIE_HTTPONLY"] is True
+    assert values["SESSION_COOKIE_SAMESITE"] in {"Lax", "Strict"}
+    assert values["CSRF_COOKIE_SECURE"] is True
+    assert values["CSRF_COOKIE_HTTPONLY"] is True
+    assert values["SECURE_SSL_REDIRECT"] is True
+    assert values["SECURE_HSTS_SECONDS"] >= 31536000
+    assert values["SECURE_HSTS_INCLUDE_SUBDOMAINS"] is True
+    assert values["ALLOWED_HOSTS"] == ["portal.example.org"]
+    # Throttling counters are shared by every app server.
+    assert values["CACHES"]["default"]["BACKEND"].endswith("DatabaseCache")
+    assert values["STORAGES"]["staticfiles"]["BACKEND"].startswith("whitenoise.")
+
+
+def test_development_defaults_run_on_sqlite_with_nothing_set() -> None:
+    values = settings_in_subprocess(clean_env(), "DEBUG", "DATABASES", "SESSION_COOKIE_SECURE")
+    assert values["DEBUG"] is True
+    database = values["DATABASES"]["default"]
+    assert database["ENGINE"] == "django.db.backends.sqlite3"
+    assert Path(database["NAME"]) == BASE_DIR / "db.sqlite3"
+    assert values["SESSION_COOKIE_SECURE"] is False
+
+
+def test_postgres_database_url_uses_postgresql() -> None:
+    values = settings_in_subprocess(
+        clean_env(DATABASE_URL="postgres://cnam@127.0.0.1:5432/cnam_cs"), "DATABASES"
+    )
+    database = values["DATABASES"]["default"]
+    assert database["ENGINE"] == "django.db.backends.postgresql"
+    assert (database["NAME"], database["USER"], database["PORT"]) == ("cnam_cs", "cnam", 5432)
+
+
+def test_content_security_policy_forbids_framing_and_inline_scripts() -> None:
+    csp = settings.SECURE_CSP
+    assert csp["frame-ancestors"] == [CSP.NONE]
+    assert csp["default-src"] == [CSP.SELF]
+    assert csp["script-src"] == [CSP.SELF]
+    assert csp["object-src"] == [CSP.NONE]
+    assert csp["base-uri"] == [CSP.NONE]
+    for directive in csp.values():
+        assert CSP.UNSAFE_INLINE not in directive
+        assert CSP.UNSAFE_EVAL not in directive
+    assert "django.middleware.csp.ContentSecurityPolicyMiddleware" in settings.MIDDLEWARE
+    assert settings.X_FRAME_OPTIONS == "DENY"
+    assert settings.SECURE_CONTENT_TYPE_NOSNIFF is True
+
+
+def test_passwords_are_hashed_with_argon2() -> None:
+    assert settings.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+    from django.contrib.auth.hashers import get_hasher
+
+    assert get_hasher().algorithm == "argon2"
+
+
+def test_brute_force_protection_is_on() -> None:
+    assert getattr(settings, "AXES_ENABLED", True) is True
+    assert settings.AUTHENTICATION_BACKENDS[0] == "axes.backends.AxesStandaloneBackend"
+    assert settings.MIDDLEWARE[-1] == "axes.middleware.AxesMiddleware"
+    assert settings.AXES_FAILURE_LIMIT <= 5
+    assert settings.AXES_IPWARE_META_PRECEDENCE_ORDER == ["REMOTE_ADDR"]
+
+
+def test_tests_use_their_own_private_folder_mail_and_cache(tmp_path: Path) -> None:
+    from django.core import mail
+    from django.core.cache import cache
+
+    assert Path(settings.PRIVATE_STORAGE_ROOT).is_relative_to(tmp_path)
+    mail.send_mail("s", "b", "from@example.org", ["to@example.org"])
+    assert len(mail.outbox) == 1
+    cache.set("k", 1)
+    assert cache.get("k") == 1
