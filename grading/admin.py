@@ -1,0 +1,117 @@
+"""Admin of grades: every change goes through ``grades_apply`` so that it is in the history;
+the history itself is read-only for everyone."""
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+
+from . import rules
+from .models import Assessment, Grade, GradeHistory
+from .services import GradeChange, GradeWriteError, Source, grades_apply
+
+
+@admin.register(Assessment)
+class AssessmentAdmin(admin.ModelAdmin):
+    list_display = ["key", "ue", "kind", "weight", "date", "makeup_of"]
+    list_filter = ["ue__programme_year", "ue", "kind"]
+
+
+class GradeAdminForm(forms.ModelForm):
+    reason = forms.CharField(label="Motif de la modification", max_length=500)
+
+    class Meta:
+        model = Grade
+        fields = ["assessment", "enrolment", "status", "value", "plagiarism_report"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if self.instance.pk and self.instance.locked:
+            raise ValidationError("Note verrouillée après le jury : déverrouillez-la d'abord.")
+        status, value = data.get("status"), data.get("value")
+        if status == Grade.Status.GRADED:
+            if value is None:
+                self.add_error("value", rules.MSG_REQUIRED)
+            else:
+                try:
+                    data["value"] = rules.parse_grade(f"{value:f}")
+                except rules.GradeInputError as exc:
+                    self.add_error("value", exc.message)
+        elif value is not None:
+            data["value"] = None
+        if status == Grade.Status.PLAGIARISM and not (data.get("plagiarism_report") or "").strip():
+            self.add_error("plagiarism_report", "Le plagiat exige un court rapport.")
+        return data
+
+    def validate_unique(self) -> None:
+        # grades_apply merges a new pair into the existing grade: no duplicate can arise.
+        pass
+
+
+@admin.register(Grade)
+class GradeAdmin(admin.ModelAdmin):
+    form = GradeAdminForm
+    list_display = ["assessment", "enrolment", "status", "value", "published", "locked", "version"]
+    list_filter = ["assessment__ue", "status", "published", "locked"]
+    readonly_fields = ["published", "locked", "version", "updated_at", "updated_by"]
+    raw_id_fields = ["enrolment"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Grade | None = None) -> list[str]:
+        fields = list(self.readonly_fields)
+        if obj is not None:
+            fields += ["assessment", "enrolment"]
+        return fields
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Grade, form: Any, change: bool) -> None:
+        data = form.cleaned_data
+        # The version read when the form was opened: a concurrent edit is refused, not lost.
+        expected = Grade.objects.filter(pk=obj.pk).values_list("version", flat=True).first()
+        try:
+            report = grades_apply(
+                changes=[
+                    GradeChange(
+                        assessment_id=obj.assessment_id,
+                        enrolment_id=obj.enrolment_id,
+                        status=data["status"],
+                        value=data.get("value"),
+                        plagiarism_report=data.get("plagiarism_report") or "",
+                        expected_version=expected if change else None,
+                    )
+                ],
+                by=request.user,  # type: ignore[arg-type]
+                source=Source.ADMIN,
+                reason=data["reason"],
+                allow_locked=False,
+            )
+        except GradeWriteError as exc:
+            messages.error(request, "Note refusée : elle a changé entre-temps ou est verrouillée.")
+            raise ValidationError("conflict") from exc
+        if report.grades:
+            obj.pk = report.grades[0].pk
+        elif obj.pk is None:
+            obj.pk = (
+                Grade.objects.filter(assessment_id=obj.assessment_id, enrolment_id=obj.enrolment_id)
+                .values_list("pk", flat=True)
+                .first()
+            )
+        obj.refresh_from_db()
+
+
+@admin.register(GradeHistory)
+class GradeHistoryAdmin(admin.ModelAdmin):
+    list_display = ["grade", "at", "by", "source", "action", "old_value", "new_value", "reason"]
+    list_filter = ["source", "action"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

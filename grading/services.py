@@ -9,6 +9,7 @@ IMMEDIATE (settings), which serialises writers the same way.
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -16,9 +17,16 @@ from django.utils import timezone
 from enrolment.models import Enrolment, User
 
 from .models import Assessment, Grade, GradeHistory
+from .notifications import grades_published
+
+if TYPE_CHECKING:
+    from .forms import AssessmentForm
 
 Source = GradeHistory.Source
 NEW = 0  # expected_version of a grade the writer saw as missing
+# One statement per 2,000 rows: a whole cohort or a 2,000-row file in a constant number of
+# queries, while staying under PostgreSQL's 65,535 bind parameters per statement.
+BATCH_SIZE = 2000
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -174,7 +182,7 @@ def grades_apply(
         raise GradeWriteError(conflicts)
     try:
         with transaction.atomic():
-            created = Grade.objects.bulk_create(to_create, batch_size=500)
+            created = Grade.objects.bulk_create(to_create, batch_size=BATCH_SIZE)
     except IntegrityError as exc:
         # Another writer created one of these grades between our read and our write.
         raise GradeWriteError(
@@ -198,7 +206,7 @@ def grades_apply(
         Grade.objects.bulk_update(
             [g for g, _ in to_update],
             ["status", "value", "plagiarism_report", "version", "updated_by", "updated_at"],
-            batch_size=500,
+            batch_size=BATCH_SIZE,
         )
     history = [
         _history(g, action=GradeHistory.Action.CREATE, at=now, by=by, source=source, reason=reason)
@@ -215,7 +223,7 @@ def grades_apply(
         )
         for g, old in to_update
     ]
-    GradeHistory.objects.bulk_create(history, batch_size=500)
+    GradeHistory.objects.bulk_create(history, batch_size=BATCH_SIZE)
     report.created = len(created)
     report.changed = len(to_update)
     report.history_rows = len(history)
@@ -239,7 +247,7 @@ def _flag_change(
         setattr(grade, field_name, value)
         grade.version += 1
         grade.updated_at = now
-    Grade.objects.bulk_update(moving, [field_name, "version", "updated_at"], batch_size=500)
+    Grade.objects.bulk_update(moving, [field_name, "version", "updated_at"], batch_size=BATCH_SIZE)
     GradeHistory.objects.bulk_create(
         [
             _history(
@@ -253,7 +261,7 @@ def _flag_change(
             )
             for g in moving
         ],
-        batch_size=500,
+        batch_size=BATCH_SIZE,
     )
     return len(moving)
 
@@ -310,3 +318,50 @@ def grade_unlock(*, grade: Grade, by: User, reason: str, source: str = Source.AD
         reason=reason.strip(),
     )
     grade.refresh_from_db()
+
+
+# ---- Staff workspace ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def assessment_save(*, form: "AssessmentForm") -> Assessment:
+    """Create or edit an assessment from a validated form (its UE fixed by the view)."""
+    assessment = form.save(commit=False)
+    assessment.ue = form.ue
+    assessment.full_clean()
+    assessment.save()
+    return assessment
+
+
+def grid_save(*, assessment: Assessment, rows: Iterable[GradeChange], by: User) -> ApplyReport:
+    """Save the rows of the grid entry page (all or nothing, stale rows refused)."""
+    return grades_apply(changes=list(rows), by=by, source=Source.GRID)
+
+
+def import_apply(
+    *, assessment: Assessment, payload: dict[str, Any], by: User, filename: str
+) -> ApplyReport:
+    """Apply an import preview kept in the session (all or nothing, stale rows refused)."""
+    if payload.get("assessment") != assessment.pk:
+        raise ValueError("Aperçu d'une autre évaluation.")
+    changes = [
+        GradeChange(
+            assessment_id=assessment.pk,
+            enrolment_id=int(enrolment_id),
+            status=str(status),
+            value=Decimal(value) if value is not None else None,
+            plagiarism_report=str(report),
+            expected_version=int(version),
+        )
+        for enrolment_id, status, value, report, version in payload.get("changes", [])
+    ]
+    return grades_apply(
+        changes=changes, by=by, source=Source.IMPORT, reason=f"Import {filename}"[:500]
+    )
+
+
+def grades_publish(*, assessment: Assessment, by: User) -> int:
+    """Publish the assessment's drafts, then tell each student of it once."""
+    count = assessment_publish(assessment=assessment, by=by)
+    grades_published(assessment=assessment)
+    return count

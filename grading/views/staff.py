@@ -1,5 +1,396 @@
-"""Staff pages of the grading app."""
+"""Staff pages of the grading app: assessments, grid entry, spreadsheets, history, cohort.
 
-from django.urls import URLPattern
+Every object is fetched through a queryset filtered by the user's UE assignments, so another
+UE's assessment or grade answers 404; a user who teaches nothing gets 403.
+"""
 
-urlpatterns: list[URLPattern] = []
+import logging
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import URLPattern, path, reverse
+from django.utils.text import slugify
+from django.views.decorators.http import require_POST
+
+from cnam_cs.spreadsheet_safety import SpreadsheetRejected
+from enrolment.roles import is_teacher
+
+from .. import rules, selectors, services, spreadsheets
+from ..forms import AssessmentForm, GridFormSet, ImportForm
+from ..models import Grade
+from ..services import GradeChange, GradeWriteError
+
+logger = logging.getLogger(__name__)
+IMPORT_SESSION_KEY = "grading-import-{}"
+
+View = Callable[..., HttpResponseBase]
+
+
+def staff_required(view: View) -> View:
+    """Signed in (else login page) and teaching at least one UE (else 403)."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if not is_teacher(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _assessment(request: HttpRequest, assessment_id: int) -> Any:
+    return get_object_or_404(selectors.staff_assessments(request.user), pk=assessment_id)
+
+
+@staff_required
+def home(request: HttpRequest) -> HttpResponse:
+    ues = list(selectors.staff_ues(request.user).prefetch_related("assessments"))
+    return render(request, "grading/staff/home.html", {"ues": ues})
+
+
+@staff_required
+def ue_cohort(request: HttpRequest, ue_id: int) -> HttpResponse:
+    ue = get_object_or_404(selectors.staff_ues(request.user), pk=ue_id)
+    cohort = selectors.ue_cohort(ue)
+    return render(request, "grading/staff/cohort.html", {"ue": ue, "cohort": cohort})
+
+
+@staff_required
+def assessment_create(request: HttpRequest, ue_id: int) -> HttpResponse:
+    ue = get_object_or_404(selectors.staff_ues(request.user), pk=ue_id)
+    form = AssessmentForm(request.POST or None, ue=ue)
+    if request.method == "POST" and form.is_valid():
+        try:
+            assessment = services.assessment_save(form=form)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Évaluation {assessment.key} créée.")
+            return redirect("grading:staff-grid", assessment_id=assessment.pk)
+    return render(request, "grading/staff/assessment_form.html", {"form": form, "ue": ue})
+
+
+@staff_required
+def assessment_edit(request: HttpRequest, assessment_id: int) -> HttpResponse:
+    assessment = _assessment(request, assessment_id)
+    form = AssessmentForm(request.POST or None, instance=assessment, ue=assessment.ue)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.assessment_save(form=form)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Évaluation {assessment.key} enregistrée.")
+            return redirect("grading:staff-grid", assessment_id=assessment.pk)
+    return render(
+        request,
+        "grading/staff/assessment_form.html",
+        {"form": form, "ue": assessment.ue, "assessment": assessment},
+    )
+
+
+def _initial(grid: selectors.Grid) -> list[dict[str, object]]:
+    out = []
+    for row in grid.rows:
+        grade = row.grade
+        out.append(
+            {
+                "enrolment": row.enrolment.pk,
+                "version": row.version,
+                "status": grade.status if grade else Grade.Status.GRADED,
+                "value": rules.format_grade(grade.value)
+                if grade and grade.value is not None
+                else "",
+                "report": grade.plagiarism_report if grade else "",
+            }
+        )
+    return out
+
+
+def _formset(grid: selectors.Grid, data: Any = None) -> Any:
+    formset = GridFormSet(
+        data,
+        initial=_initial(grid),
+        allowed={row.enrolment.pk for row in grid.rows},
+        has_grade={row.enrolment.pk for row in grid.rows if row.grade is not None},
+    )
+    if grid.locked:
+        for form in formset.forms:
+            for field in form.fields.values():
+                field.disabled = True
+    return formset
+
+
+def _lines(
+    grid: selectors.Grid, formset: Any, conflicts: dict[int, Any]
+) -> list[tuple[selectors.GridRow, Any, Any]]:
+    """Each grid row with its form (matched by enrolment id, whatever order was posted) and
+    its conflict, if any."""
+    by_enrolment = {str(form["enrolment"].value()): form for form in formset.forms}
+    return [
+        (row, by_enrolment.get(str(row.enrolment.pk)), conflicts.get(row.enrolment.pk))
+        for row in grid.rows
+    ]
+
+
+def _render_grid(
+    request: HttpRequest,
+    grid: selectors.Grid,
+    formset: Any,
+    *,
+    conflicts: dict[int, Any] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    return render(
+        request,
+        "grading/staff/grid.html",
+        {
+            "assessment": grid.assessment,
+            "grid": grid,
+            "formset": formset,
+            "lines": _lines(grid, formset, conflicts or {}),
+            "conflicts": conflicts or {},
+            "status_codes": spreadsheets.CODES,
+        },
+        status=status,
+    )
+
+
+@staff_required
+def grid(request: HttpRequest, assessment_id: int) -> HttpResponse:
+    assessment = _assessment(request, assessment_id)
+    current = selectors.assessment_grid(assessment)
+    if request.method != "POST":
+        return _render_grid(request, current, _formset(current))
+    if current.locked:
+        messages.error(request, "Notes verrouillées après le jury : aucune saisie possible.")
+        return redirect("grading:staff-grid", assessment_id=assessment.pk)
+    formset = _formset(current, request.POST)
+    if not formset.is_valid():
+        messages.error(request, "Rien n'a été enregistré : corrigez les lignes signalées.")
+        return _render_grid(request, current, formset, status=400)
+    changes = [
+        GradeChange(
+            assessment_id=assessment.pk,
+            enrolment_id=form.cleaned_data["enrolment"],
+            status=form.cleaned_data["status"],
+            value=form.parsed_value,
+            plagiarism_report=form.cleaned_data.get("report", "").strip(),
+            expected_version=form.cleaned_data["version"],
+        )
+        for form in formset.forms
+        if form.is_entry
+    ]
+    try:
+        report = services.grid_save(assessment=assessment, rows=changes, by=request.user)
+    except GradeWriteError as exc:
+        return _conflicted(request, assessment, exc)
+    messages.success(
+        request,
+        f"{report.created + report.changed} note(s) enregistrée(s) en brouillon."
+        if report.created + report.changed
+        else "Aucune modification.",
+    )
+    return redirect("grading:staff-grid", assessment_id=assessment.pk)
+
+
+def _conflicted(request: HttpRequest, assessment: Any, exc: GradeWriteError) -> HttpResponse:
+    """Re-show the grid: the other person's value and ours side by side on each refused row.
+
+    The refused rows now carry the current version, so saving again is a deliberate choice.
+    """
+    fresh = selectors.assessment_grid(assessment)
+    conflicts = {c.enrolment_id: c for c in exc.conflicts}
+    rows = {row.enrolment.pk: row for row in fresh.rows}
+    data = request.POST.copy()
+    total = int(data.get("form-TOTAL_FORMS", "0") or 0)
+    for i in range(total):
+        raw = data.get(f"form-{i}-enrolment", "")
+        if not str(raw).isdigit() or int(raw) not in conflicts or int(raw) not in rows:
+            continue
+        row = rows[int(raw)]
+        data[f"form-{i}-version"] = str(row.version)
+        if row.grade is not None:
+            data[f"initial-form-{i}-status"] = row.grade.status
+            data[f"initial-form-{i}-value"] = (
+                rules.format_grade(row.grade.value) if (row.grade.value is not None) else ""
+            )
+    formset = _formset(fresh, data)
+    formset.is_valid()
+    shown = {
+        enrolment_id: {
+            "current": _label(c.current_status, c.current_value),
+            "wanted": _label(c.wanted_status, c.wanted_value),
+            "locked": c.reason == "locked",
+        }
+        for enrolment_id, c in conflicts.items()
+    }
+    messages.error(
+        request,
+        "Rien n'a été enregistré : quelqu'un a modifié certaines notes depuis l'ouverture de la "
+        "page. Comparez les deux valeurs sur les lignes signalées, puis enregistrez à nouveau.",
+    )
+    return _render_grid(request, fresh, formset, conflicts=shown, status=409)
+
+
+def _label(status: str | None, value: Any) -> str:
+    if status is None:
+        return "—"
+    if status == Grade.Status.GRADED:
+        return rules.format_grade(value)
+    return str(Grade.Status(status).label)
+
+
+@staff_required
+@require_POST
+def publish(request: HttpRequest, assessment_id: int) -> HttpResponse:
+    assessment = _assessment(request, assessment_id)
+    count = services.grades_publish(assessment=assessment, by=request.user)
+    messages.success(request, f"{count} note(s) publiée(s) : les élèves les voient désormais.")
+    return redirect("grading:staff-grid", assessment_id=assessment.pk)
+
+
+@staff_required
+def assessment_history(request: HttpRequest, assessment_id: int) -> HttpResponse:
+    assessment = _assessment(request, assessment_id)
+    lines = selectors.history_lines(selectors.assessment_history(assessment)[:1000])
+    return render(
+        request,
+        "grading/staff/history.html",
+        {"assessment": assessment, "lines": lines, "grade": None},
+    )
+
+
+@staff_required
+def grade_history(request: HttpRequest, grade_id: int) -> HttpResponse:
+    grade = get_object_or_404(
+        selectors.staff_grades(request.user).select_related("assessment__ue", "enrolment__student"),
+        pk=grade_id,
+    )
+    return render(
+        request,
+        "grading/staff/history.html",
+        {
+            "assessment": grade.assessment,
+            "grade": grade,
+            "lines": selectors.history_lines(selectors.grade_history(grade)),
+        },
+    )
+
+
+@staff_required
+def export(request: HttpRequest, assessment_id: int, fmt: str) -> HttpResponse:
+    if fmt not in ("xlsx", "csv"):
+        raise Http404
+    assessment = _assessment(request, assessment_id)
+    current = selectors.assessment_grid(assessment)
+    name = slugify(f"notes-{assessment.ue.code}-{assessment.key}") or "notes"
+    if fmt == "xlsx":
+        response = HttpResponse(
+            spreadsheets.export_xlsx(current), content_type=spreadsheets.XLSX_TYPE
+        )
+    else:
+        response = HttpResponse(
+            spreadsheets.export_csv(current), content_type="text/csv; charset=utf-8"
+        )
+    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response
+
+
+@staff_required
+def import_upload(request: HttpRequest, assessment_id: int) -> HttpResponse:
+    assessment = _assessment(request, assessment_id)
+    current = selectors.assessment_grid(assessment)
+    form = ImportForm(request.POST or None, request.FILES or None)
+    context: dict[str, Any] = {"assessment": assessment, "form": form, "grid": current}
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            table = spreadsheets.read_table(upload.read(settings.MAX_UPLOAD_BYTES + 1))
+        except SpreadsheetRejected as exc:
+            form.add_error("file", exc.message)
+        else:
+            preview = spreadsheets.import_preview(current, table)
+            filename = (upload.name or "fichier")[:100]
+            if preview.can_apply:
+                request.session[IMPORT_SESSION_KEY.format(assessment.pk)] = {
+                    **preview.to_session(assessment),
+                    "filename": filename,
+                }
+            else:
+                request.session.pop(IMPORT_SESSION_KEY.format(assessment.pk), None)
+            context.update({"preview": preview, "filename": filename})
+            return render(request, "grading/staff/import_preview.html", context)
+    return render(request, "grading/staff/import.html", context)
+
+
+@staff_required
+@require_POST
+def import_apply(request: HttpRequest, assessment_id: int) -> HttpResponse:
+    assessment = _assessment(request, assessment_id)
+    payload = request.session.pop(IMPORT_SESSION_KEY.format(assessment.pk), None)
+    back = reverse("grading:staff-import", kwargs={"assessment_id": assessment.pk})
+    if not payload or payload.get("assessment") != assessment.pk:
+        messages.error(request, "Aucun aperçu en attente : déposez à nouveau le fichier.")
+        return redirect(back)
+    try:
+        report = services.import_apply(
+            assessment=assessment,
+            payload=payload,
+            by=request.user,
+            filename=str(payload.get("filename", "")),
+        )
+    except GradeWriteError as exc:
+        messages.error(
+            request,
+            f"Rien n'a été importé : {len(exc.conflicts)} note(s) ont changé ou ont été "
+            "verrouillées depuis l'aperçu. Exportez à nouveau le fichier.",
+        )
+        return redirect(back)
+    messages.success(
+        request, f"Import appliqué : {report.created + report.changed} note(s) enregistrée(s)."
+    )
+    return redirect("grading:staff-grid", assessment_id=assessment.pk)
+
+
+urlpatterns: list[URLPattern] = [
+    path("enseignant/", home, name="staff-home"),
+    path("enseignant/ue/<int:ue_id>/", ue_cohort, name="staff-ue"),
+    path(
+        "enseignant/ue/<int:ue_id>/evaluations/nouvelle/",
+        assessment_create,
+        name="staff-assessment-create",
+    ),
+    path(
+        "enseignant/evaluations/<int:assessment_id>/modifier/",
+        assessment_edit,
+        name="staff-assessment-edit",
+    ),
+    path("enseignant/evaluations/<int:assessment_id>/notes/", grid, name="staff-grid"),
+    path("enseignant/evaluations/<int:assessment_id>/publier/", publish, name="staff-publish"),
+    path(
+        "enseignant/evaluations/<int:assessment_id>/historique/",
+        assessment_history,
+        name="staff-assessment-history",
+    ),
+    path("enseignant/notes/<int:grade_id>/historique/", grade_history, name="staff-grade-history"),
+    path(
+        "enseignant/evaluations/<int:assessment_id>/export.<str:fmt>",
+        export,
+        name="staff-export",
+    ),
+    path("enseignant/evaluations/<int:assessment_id>/import/", import_upload, name="staff-import"),
+    path(
+        "enseignant/evaluations/<int:assessment_id>/import/appliquer/",
+        import_apply,
+        name="staff-import-apply",
+    ),
+]

@@ -1,0 +1,368 @@
+"""The grid as a spreadsheet and back: XLSX (openpyxl) and CSV, export, parse, preview.
+
+A file carries, besides the visible columns, the assessment it belongs to and each grade's
+version at export, so that a file for another assessment or a stale file is reported.
+"""
+
+import csv
+import io
+import unicodedata
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+import openpyxl
+from openpyxl.styles import Font
+
+from cnam_cs.spreadsheet_safety import SpreadsheetRejected, check_xlsx, neutralise, sniff_kind
+
+from . import rules
+from .models import Assessment, Grade
+from .selectors import Grid
+
+HEADERS = ["Numéro", "Nom", "Prénom", "Note", "Rapport", "Évaluation", "Version"]
+CODES = {
+    Grade.Status.ABSENT: "ABS",
+    Grade.Status.ABSENT_JUSTIFIED: "ABJ",
+    Grade.Status.PLAGIARISM: "PLAGIAT",
+}
+STATUS_OF_CODE = {code: status for status, code in CODES.items()}
+MAX_ROWS = 5000
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def assessment_token(assessment: Assessment) -> str:
+    """What a file names its assessment with: readable, and exact thanks to the id."""
+    return f"{assessment.ue.code}/{assessment.key}#{assessment.pk}"
+
+
+def _cell_text(grade: Grade | None) -> str:
+    if grade is None:
+        return ""
+    if grade.status == Grade.Status.GRADED:
+        return rules.format_grade(grade.value)
+    return CODES[grade.status]
+
+
+def export_rows(grid: Grid) -> Iterator[list[str]]:
+    token = assessment_token(grid.assessment)
+    for row in grid.rows:
+        student = row.enrolment.student
+        grade = row.grade
+        yield [
+            student.number,
+            student.last_name,
+            student.first_name,
+            _cell_text(grade),
+            grade.plagiarism_report if grade else "",
+            token,
+            str(row.version),
+        ]
+
+
+def export_csv(grid: Grid) -> bytes:
+    """UTF-8 with BOM and « ; » (what French Excel opens directly); formulas neutralised."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(HEADERS)
+    for values in export_rows(grid):
+        writer.writerow([neutralise(v) for v in values])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def _text_cell(ws: object, row: int, column: int, value: str) -> None:
+    cell = ws.cell(row=row, column=column)  # type: ignore[attr-defined]
+    cell.value = value
+    cell.data_type = "s"  # openpyxl would otherwise write « =… » as a formula (SECURITY.md #11)
+    cell.number_format = "@"
+
+
+def export_xlsx(grid: Grid) -> bytes:
+    """Every cell a text cell except grades, written as numbers; no formula anywhere."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Notes"[:31]
+    for column, title in enumerate(HEADERS, start=1):
+        _text_cell(ws, 1, column, title)
+        ws.cell(row=1, column=column).font = Font(bold=True)
+    for r, values in enumerate(export_rows(grid), start=2):
+        grade = grid.rows[r - 2].grade
+        for column, value in enumerate(values, start=1):
+            if column == 4 and grade is not None and grade.status == Grade.Status.GRADED:
+                cell = ws.cell(row=r, column=column, value=float(grade.value or 0))
+                cell.number_format = "0.00"
+            else:
+                _text_cell(ws, r, column, value)
+    for letter, width in zip("ABCDEFG", (12, 22, 18, 10, 30, 22, 9), strict=True):
+        ws.column_dimensions[letter].width = width
+    ws.freeze_panes = "A2"
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+# ---- Import ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RawCell:
+    text: str
+    formula: bool = False
+    number: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class RawRow:
+    line: int
+    cells: dict[str, RawCell]
+
+
+def _norm(title: object) -> str:
+    text = unicodedata.normalize("NFKD", str(title or "")).encode("ascii", "ignore").decode()
+    return text.strip().lower()
+
+
+COLUMN_KEYS = {_norm(h): h for h in HEADERS}
+COLUMN_KEYS.update({"numero etudiant": "Numéro", "n": "Numéro", "no": "Numéro"})
+
+
+def _decode(data: bytes) -> str:
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise SpreadsheetRejected("Encodage du CSV non reconnu : enregistrez-le en UTF-8.")
+
+
+def _csv_rows(data: bytes) -> list[list[RawCell]]:
+    text = _decode(data)
+    first_line = text.split("\n", 1)[0]
+    delimiter = ";" if first_line.count(";") >= first_line.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows = []
+    for values in reader:
+        rows.append([RawCell(v) for v in values])
+        if len(rows) > MAX_ROWS + 1:
+            raise SpreadsheetRejected(f"Fichier trop long : {MAX_ROWS} lignes au plus.")
+    return rows
+
+
+def _xlsx_rows(data: bytes) -> list[list[RawCell]]:
+    check_xlsx(data)
+    try:
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        raise SpreadsheetRejected("Fichier XLSX illisible.") from exc
+    try:
+        ws = wb.worksheets[0]
+        rows = []
+        for cells in ws.iter_rows():
+            row = []
+            for cell in cells:
+                value = getattr(cell, "value", None)
+                if getattr(cell, "data_type", None) == "f":
+                    row.append(RawCell(str(value), formula=True))
+                elif isinstance(value, bool):
+                    row.append(RawCell(str(value)))
+                elif isinstance(value, int | float):
+                    number = Decimal(str(value))
+                    row.append(RawCell(f"{number:f}", number=number))
+                else:
+                    row.append(RawCell("" if value is None else str(value)))
+            rows.append(row)
+            if len(rows) > MAX_ROWS + 1:
+                raise SpreadsheetRejected(f"Fichier trop long : {MAX_ROWS} lignes au plus.")
+        return rows
+    finally:
+        wb.close()
+
+
+def read_table(data: bytes) -> list[RawRow]:
+    """Rows of the first sheet (or the CSV) keyed by known column titles."""
+    kind = sniff_kind(data)
+    table = _xlsx_rows(data) if kind == "xlsx" else _csv_rows(data)
+    if not table:
+        raise SpreadsheetRejected("Le fichier est vide.")
+    header = [COLUMN_KEYS.get(_norm(c.text)) for c in table[0]]
+    for required in ("Numéro", "Note", "Évaluation"):
+        if required not in header:
+            raise SpreadsheetRejected(
+                f"Colonne « {required} » absente : partez d'un fichier exporté depuis la grille."
+            )
+    out = []
+    for line, cells in enumerate(table[1:], start=2):
+        keyed = {title: cells[i] for i, title in enumerate(header) if title and i < len(cells)}
+        if not any(c.text.strip() for c in keyed.values()):
+            continue
+        out.append(RawRow(line, keyed))
+    return out
+
+
+@dataclass(frozen=True)
+class PreviewChange:
+    line: int
+    enrolment_id: int
+    number: str
+    name: str
+    old: str
+    new: str
+    status: str
+    value: Decimal | None
+    report: str
+    expected_version: int
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    number: str
+    reason: str
+
+
+@dataclass
+class ImportPreview:
+    changes: list[PreviewChange] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    unchanged: int = 0
+    blank: int = 0
+
+    @property
+    def can_apply(self) -> bool:
+        return bool(self.changes) and not self.errors
+
+    def to_session(self, assessment: Assessment) -> dict[str, object]:
+        return {
+            "assessment": assessment.pk,
+            "changes": [
+                [
+                    c.enrolment_id,
+                    c.status,
+                    None if c.value is None else str(c.value),
+                    c.report,
+                    c.expected_version,
+                ]
+                for c in self.changes
+            ],
+        }
+
+
+def _show(status: str, value: Decimal | None) -> str:
+    if status == Grade.Status.GRADED:
+        return rules.format_grade(value)
+    return CODES.get(status, "—")  # type: ignore[call-overload]
+
+
+def _wanted(cell: RawCell) -> tuple[str, Decimal | None]:
+    """(status, value) asked by a non-blank grade cell; raises GradeInputError."""
+    if cell.formula:
+        raise rules.GradeInputError("Formule refusée : saisissez une valeur, pas une formule.")
+    code = cell.text.strip().upper()
+    if code in STATUS_OF_CODE:
+        return STATUS_OF_CODE[code], None
+    if cell.number is not None:
+        try:
+            text = f"{cell.number.normalize():f}"
+        except InvalidOperation:
+            text = cell.text
+        return Grade.Status.GRADED, rules.parse_grade(text)
+    return Grade.Status.GRADED, rules.parse_grade(cell.text)
+
+
+def _version(cell: RawCell | None) -> int | None:
+    if cell is None or not cell.text.strip():
+        return None
+    text = cell.text.strip()
+    if cell.number is not None:
+        text = f"{cell.number.normalize():f}"
+    return int(text) if text.isdigit() and text.isascii() else -1
+
+
+def import_preview(grid: Grid, table: Sequence[RawRow]) -> ImportPreview:
+    """Every change (old → new) and every error (line, reason); no query."""
+    preview = ImportPreview()
+    token = assessment_token(grid.assessment)
+    by_number = {row.enrolment.student.number: row for row in grid.rows}
+    numbers = Counter(
+        r.cells["Numéro"].text.strip() for r in table if r.cells.get("Numéro") is not None
+    )
+    for raw in table:
+        number_cell = raw.cells.get("Numéro")
+        number = number_cell.text.strip() if number_cell else ""
+        if number.startswith("'"):
+            number = number[1:]
+
+        def error(reason: str, *, _line: int = raw.line, _number: str = number) -> None:
+            preview.errors.append(RowError(_line, _number, reason))
+
+        evaluation = raw.cells.get("Évaluation")
+        if evaluation is None or evaluation.text.strip() != token:
+            error(
+                "Ligne d'une autre évaluation ("
+                + (evaluation.text.strip() if evaluation else "vide")
+                + f") : ce fichier n'est pas celui de {grid.assessment.key}."
+            )
+            continue
+        if not number:
+            error("Numéro d'élève manquant.")
+            continue
+        if numbers[number] > 1:
+            error(f"Numéro {number} présent plusieurs fois dans le fichier.")
+            continue
+        row = by_number.get(number)
+        if row is None:
+            error(f"Numéro {number} inconnu : cet·te élève ne suit pas l'UE.")
+            continue
+        note = raw.cells.get("Note")
+        if note is None or (not note.text.strip() and not note.formula):
+            preview.blank += 1  # a blank cell never erases a grade
+            continue
+        try:
+            status, value = _wanted(note)
+        except rules.GradeInputError as exc:
+            error(exc.message)
+            continue
+        report_cell = raw.cells.get("Rapport")
+        report = report_cell.text.strip() if report_cell else ""
+        grade = row.grade
+        if status == Grade.Status.PLAGIARISM and not report:
+            if grade is not None and grade.plagiarism_report:
+                report = grade.plagiarism_report
+            else:
+                error("Le plagiat exige un court rapport (colonne « Rapport »).")
+                continue
+        current = (grade.status, grade.value) if grade else None
+        if current == (status, value) and (
+            status != Grade.Status.PLAGIARISM or report == grade.plagiarism_report  # type: ignore[union-attr]
+        ):
+            preview.unchanged += 1
+            continue
+        version = _version(raw.cells.get("Version"))
+        if version is not None and version != row.version:
+            now = _show(*current) if current else "—"
+            error(
+                f"La note a été modifiée depuis l'export (actuelle : {now}) : "
+                "exportez à nouveau le fichier."
+            )
+            continue
+        if grade is not None and grade.locked:
+            error("Note verrouillée après le jury.")
+            continue
+        student = row.enrolment.student
+        preview.changes.append(
+            PreviewChange(
+                line=raw.line,
+                enrolment_id=row.enrolment.pk,
+                number=number,
+                name=f"{student.last_name} {student.first_name}",
+                old=_show(*current) if current else "—",
+                new=_show(status, value),
+                status=status,
+                value=value,
+                report=report if status == Grade.Status.PLAGIARISM else "",
+                expected_version=row.version,
+            )
+        )
+    preview.errors.sort(key=lambda e: e.line)
+    return preview

@@ -1,0 +1,58 @@
+"""A teacher enters a cohort's grades with the keyboard only, saves, publishes; the student
+then sees the grade (headless Chromium)."""
+
+from decimal import Decimal
+
+import pytest
+from django.urls import NoReverseMatch, reverse
+from playwright.sync_api import expect
+
+from grading.models import Grade
+from tests.factories import PASSWORD
+from tests.grading.staff_world import make_world
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def sign_in(page, live_server, username: str) -> None:
+    page.goto(f"{live_server.url}{reverse('login')}")
+    page.get_by_label("Nom d'utilisateur ou adresse e-mail").fill(username)
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_load_state()
+
+
+def test_teacher_types_grades_with_the_keyboard_publishes_and_the_student_sees_them(
+    page, live_server
+):
+    world = make_world(3)
+    sign_in(page, live_server, world.teacher.username)
+    page.goto(f"{live_server.url}{reverse('grading:staff-grid', args=[world.assessment.pk])}")
+    first = page.locator("input.grid-input").first
+    first.focus()
+    for typed in ("12,5", "ABS", "15"):
+        page.keyboard.type(typed)
+        page.keyboard.press("Enter")
+    # After the last row, Enter lands on the save button; Enter again saves.
+    assert page.evaluate("document.activeElement.id") == "grid-save"
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("3 note(s) enregistrée(s)")).to_be_visible()
+    values = {g.enrolment_id: (g.status, g.value, g.published) for g in Grade.objects.all()}
+    e = world.enrolments
+    assert values[e[0].pk][0:2] == ("graded", Decimal("12.50"))
+    assert values[e[1].pk][0] == "absent"
+    assert all(not published for _, _, published in values.values())
+    page.get_by_role("button", name="Publier").click()
+    expect(page.get_by_text("3 note(s) publiée(s)")).to_be_visible()
+    assert set(Grade.objects.values_list("published", flat=True)) == {True}
+
+    page.get_by_role("button", name="Se déconnecter").first.click()
+    page.wait_for_load_state()
+    student = e[0].student
+    sign_in(page, live_server, student.user.username)
+    try:
+        url = reverse("grading:student-grades")
+    except NoReverseMatch:
+        pytest.skip("grading:student-grades not written yet")
+    page.goto(f"{live_server.url}{url}")
+    expect(page.get_by_text("12,50").first).to_be_visible()
