@@ -1,5 +1,92 @@
-"""Public pages: certificate verification (no sign-in)."""
+"""Public pages: certificate verification (no sign-in), throttled per client address."""
 
-from django.urls import URLPattern
+import hashlib
 
-urlpatterns: list[URLPattern] = []
+from django.core.cache import cache
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import URLPattern, path
+from django.views.decorators.http import require_http_methods
+
+from ..forms import VerifyUploadForm
+from ..models import Certificate
+
+THROTTLE_LIMIT = 30  # lookups per client address per minute
+THROTTLE_WINDOW = 60
+
+
+def _throttled(request: HttpRequest) -> bool:
+    # REMOTE_ADDR only: a client cannot reset its counter with a forged X-Forwarded-For.
+    key = f"verify-throttle:{request.META.get('REMOTE_ADDR', '')}"
+    cache.add(key, 0, THROTTLE_WINDOW)
+    try:
+        count = cache.incr(key)
+    except ValueError:
+        cache.set(key, 1, THROTTLE_WINDOW)
+        count = 1
+    return count > THROTTLE_LIMIT
+
+
+def _too_many(request: HttpRequest) -> HttpResponse:
+    response = render(request, "certification/public/throttled.html", status=429)
+    response["Retry-After"] = str(THROTTLE_WINDOW)
+    return response
+
+
+def verify(request: HttpRequest, code: str) -> HttpResponse:
+    """Holder, programme, year, date, number and status — nothing else; wrong code → 404."""
+    if _throttled(request):
+        return _too_many(request)
+    if len(code) > 64:
+        raise Http404
+    certificate = (
+        Certificate.objects.filter(verification_code=code)
+        .only("number", "issued_on", "snapshot", "revoked_at", "verification_code")
+        .first()
+    )
+    if certificate is None:
+        raise Http404
+    s = certificate.snapshot
+    return render(
+        request,
+        "certification/public/verify.html",
+        {
+            "number": certificate.number,
+            "issued_on": certificate.issued_on,
+            "holder": f"{s['holder']['first_name']} {s['holder']['last_name'].upper()}",
+            "programme": s["programme"],
+            "year": s["year"],
+            "revoked_at": certificate.revoked_at,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def verify_upload(request: HttpRequest) -> HttpResponse:
+    """Anyone uploads a PDF: « authentique » when its SHA-256 is an issued certificate's."""
+    outcome = None
+    form = VerifyUploadForm()
+    if request.method == "POST":
+        if _throttled(request):
+            return _too_many(request)
+        form = VerifyUploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            digest = hashlib.sha256()
+            for chunk in form.cleaned_data["document"].chunks():
+                digest.update(chunk)
+            certificate = (
+                Certificate.objects.filter(sha256=digest.hexdigest())
+                .only("number", "revoked_at")
+                .first()
+            )
+            outcome = {"certificate": certificate}
+    return render(
+        request, "certification/public/verify_upload.html", {"form": form, "outcome": outcome}
+    )
+
+
+urlpatterns: list[URLPattern] = [
+    path("verifier/", verify_upload, name="verify-upload"),
+    # No trailing slash: the address printed in the QR code is {PUBLIC_BASE_URL}/verifier/<code>.
+    path("verifier/<str:code>", verify, name="verify"),
+]

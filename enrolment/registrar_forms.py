@@ -1,0 +1,158 @@
+"""Forms of the registrar's enrolment pages. They validate input; services write."""
+
+from decimal import Decimal
+
+from django import forms
+from django.core.validators import RegexValidator
+from django.utils.translation import gettext_lazy as _
+
+from .models import NO_CONTROL_CHARS, UE, Enrolment, Payment, ProgrammeYear, StudentProfile
+
+MONEY_MAX = Decimal("9999999.99")
+
+
+class EnrolmentFilterForm(forms.Form):
+    q = forms.CharField(label=_("Nom ou numéro"), required=False, max_length=100)
+    programme_year = forms.ModelChoiceField(
+        label=_("Promotion"),
+        queryset=ProgrammeYear.objects.select_related("programme"),
+        required=False,
+        empty_label=_("Toutes"),
+    )
+    status = forms.ChoiceField(
+        label=_("État"), required=False, choices=[("", _("Tous")), *Enrolment.Status.choices]
+    )
+    fees = forms.ChoiceField(
+        label=_("Frais"),
+        required=False,
+        choices=[("", _("Tous")), ("due", _("Reste dû")), ("paid", _("Soldés"))],
+    )
+    ue = forms.ModelChoiceField(
+        label=_("UE"),
+        queryset=UE.objects.select_related("programme_year"),
+        required=False,
+        empty_label=_("Toutes"),
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["ue"].label_from_instance = lambda ue: f"{ue.code} ({ue.programme_year.year})"
+        for name, field in self.fields.items():
+            css = "form-control" if name == "q" else "form-select"
+            field.widget.attrs["class"] = css
+
+
+class EnrolForm(forms.Form):
+    """Enrol an existing student (by number) or a new one (identity fields)."""
+
+    programme_year = forms.ModelChoiceField(
+        label=_("Promotion"), queryset=ProgrammeYear.objects.select_related("programme")
+    )
+    number = forms.CharField(
+        label=_("Numéro d'élève"),
+        max_length=20,
+        validators=[RegexValidator(r"^[0-9A-Za-z-]+$", _("Numéro d'élève invalide."))],
+        help_text=_("Si ce numéro existe déjà, le dossier de l'élève est repris."),
+    )
+    last_name = forms.CharField(
+        label=_("Nom"), max_length=100, required=False, validators=[NO_CONTROL_CHARS]
+    )
+    first_name = forms.CharField(
+        label=_("Prénom"), max_length=100, required=False, validators=[NO_CONTROL_CHARS]
+    )
+    birth_date = forms.DateField(
+        label=_("Date de naissance"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    email = forms.EmailField(label=_("Adresse e-mail personnelle"), required=False)
+    ues = forms.ModelMultipleChoiceField(
+        label=_("UE"),
+        queryset=UE.objects.select_related("programme_year__programme"),
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Les UE de la promotion choisie."),
+    )
+    fees_due = forms.DecimalField(
+        label=_("Frais dus (€)"),
+        min_value=Decimal("0"),
+        max_value=MONEY_MAX,
+        decimal_places=2,
+        initial=Decimal("0"),
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["ues"].label_from_instance = lambda ue: (
+            f"{ue.programme_year} · {ue.code} — {ue.title} ({ue.credits} ECTS)"
+        )
+        self.existing: StudentProfile | None = None
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        number = data.get("number")
+        py = data.get("programme_year")
+        ues = data.get("ues") or []
+        if py is not None and any(ue.programme_year_id != py.pk for ue in ues):
+            self.add_error("ues", _("Choisissez des UE de la promotion choisie."))
+        if number:
+            self.existing = (
+                StudentProfile.objects.select_related("user").filter(number=number).first()
+            )
+            if self.existing is None:
+                for name in ("last_name", "first_name", "birth_date", "email"):
+                    if not data.get(name):
+                        self.add_error(
+                            name, _("Obligatoire pour un nouvel élève (numéro inconnu).")
+                        )
+        return data
+
+
+class TransitionForm(forms.Form):
+    prefix = "transition"
+    target = forms.ChoiceField(label=_("Nouvel état"), choices=Enrolment.Status.choices)
+    reason = forms.CharField(
+        label=_("Motif"), max_length=300, validators=[NO_CONTROL_CHARS], strip=True
+    )
+
+
+class FeesForm(forms.Form):
+    prefix = "fees"
+    fees_due = forms.DecimalField(
+        label=_("Frais dus (€)"), min_value=Decimal("0"), max_value=MONEY_MAX, decimal_places=2
+    )
+
+
+class PaymentForm(forms.Form):
+    prefix = "payment"
+    date = forms.DateField(
+        label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    amount = forms.DecimalField(
+        label=_("Montant (€)"), min_value=Decimal("0.01"), max_value=MONEY_MAX, decimal_places=2
+    )
+    means = forms.ChoiceField(label=_("Moyen de paiement"), choices=Payment.Means.choices)
+
+
+class RefundForm(PaymentForm):
+    prefix = "refund"
+    amount = forms.DecimalField(
+        label=_("Montant remboursé (€)"),
+        min_value=Decimal("0.01"),
+        max_value=MONEY_MAX,
+        decimal_places=2,
+    )
+    reason = forms.CharField(label=_("Motif"), max_length=300, validators=[NO_CONTROL_CHARS])
+
+
+class UEForm(forms.Form):
+    prefix = "ue"
+    ues = forms.ModelMultipleChoiceField(
+        label=_("UE"), queryset=UE.objects.none(), widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args: object, programme_year: ProgrammeYear, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["ues"].queryset = UE.objects.filter(programme_year=programme_year)
+        self.fields["ues"].label_from_instance = lambda ue: (
+            f"{ue.code} — {ue.title} ({ue.credits} ECTS)"
+        )

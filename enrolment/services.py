@@ -1,0 +1,280 @@
+"""Writes on enrolments: enrol, status changes with their history, fees, payments, refunds.
+
+Every write is keyword-only and atomic. Status changes go through
+``enrolment.rules.check_transition`` and leave one ``EnrolmentStatusChange`` row each.
+"""
+
+import datetime as dt
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
+from django.core.mail import send_mail
+from django.db import transaction
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from .models import (
+    UE,
+    Enrolment,
+    EnrolmentStatusChange,
+    Payment,
+    ProgrammeYear,
+    StudentProfile,
+    User,
+)
+from .rules import EnrolmentStatus, check_transition
+
+logger = logging.getLogger(__name__)
+
+
+class EnrolmentError(Exception):
+    """A write refused for a reason a person can read (French)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True, kw_only=True)
+class NewStudent:
+    """What the registrar types to create a student who has no profile yet."""
+
+    number: str
+    last_name: str
+    first_name: str
+    birth_date: dt.date
+    email: str
+    phone: str = ""
+
+
+def invitation_link(*, user: User) -> str:
+    """A one-time link to set a password (Django's reset token: single use, 1 h)."""
+    uidb64 = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    try:
+        path = reverse("password_reset_confirm", kwargs={"uidb64": uidb64, "token": token})
+    except NoReverseMatch:
+        path = reverse("enrolment:invitation-confirm", kwargs={"uidb64": uidb64, "token": token})
+    return f"{settings.PUBLIC_BASE_URL.rstrip('/')}{path}"
+
+
+def invitation_send(*, user: User) -> None:
+    """E-mail the invitation after the transaction commits (no mail for a rolled-back enrolment)."""
+    address = user.email or getattr(getattr(user, "student", None), "email", "")
+    if not address:
+        return
+    link = invitation_link(user=user)
+    body = (
+        f"Bonjour {user.first_name},\n\n"
+        "Votre inscription au Cnam (EPN12 Santé-Solidarité) est enregistrée. Pour accéder au "
+        "portail, choisissez votre mot de passe en suivant ce lien (valable une heure, "
+        f"utilisable une seule fois) :\n\n{link}\n\n"
+        f"Votre identifiant : {user.username}\n\n"
+        "— La scolarité de l'EPN12"
+    )
+    transaction.on_commit(
+        lambda: send_mail("Votre accès au portail du Cnam", body, None, [address])
+    )
+    logger.info("invitation queued for user %s", user.pk)
+
+
+def _status_change(
+    *, enrolment: Enrolment, from_status: str, to_status: str, by: User | None, reason: str
+) -> EnrolmentStatusChange:
+    return EnrolmentStatusChange.objects.create(
+        enrolment=enrolment,
+        from_status=from_status,
+        to_status=to_status,
+        at=timezone.now(),
+        by=by,
+        reason=reason[:300],
+    )
+
+
+@transaction.atomic
+def student_create(*, data: NewStudent) -> StudentProfile:
+    """Create the account (no usable password yet) and the profile of a new student."""
+    if StudentProfile.objects.filter(number=data.number).exists():
+        raise EnrolmentError(f"Le numéro d'élève {data.number} existe déjà.")
+    if User.objects.filter(username=data.number).exists():
+        raise EnrolmentError(f"Un compte « {data.number} » existe déjà.")
+    if User.objects.filter(email__iexact=data.email).exists():
+        raise EnrolmentError("Cette adresse e-mail est déjà celle d'un autre compte.")
+    user = User(
+        username=data.number,
+        email=data.email,
+        first_name=data.first_name,
+        last_name=data.last_name,
+    )
+    user.set_unusable_password()
+    user.full_clean()
+    user.save()
+    profile = StudentProfile(
+        user=user,
+        number=data.number,
+        last_name=data.last_name,
+        first_name=data.first_name,
+        birth_date=data.birth_date,
+        email=data.email,
+        phone=data.phone,
+    )
+    profile.full_clean()
+    profile.save()
+    return profile
+
+
+@transaction.atomic
+def enrolment_create(
+    *,
+    programme_year: ProgrammeYear,
+    by: User | None,
+    ues: Iterable[UE],
+    fees_due: Decimal,
+    student: StudentProfile | None = None,
+    new_student: NewStudent | None = None,
+) -> Enrolment:
+    """Enrol an existing student or a new one (account + profile + invitation), « en attente »."""
+    if (student is None) == (new_student is None):
+        raise EnrolmentError("Choisissez un élève existant ou saisissez un nouvel élève.")
+    chosen = list(ues)
+    if not chosen:
+        raise EnrolmentError("Choisissez au moins une UE.")
+    if any(ue.programme_year_id != programme_year.pk for ue in chosen):
+        raise EnrolmentError("Une UE choisie n'appartient pas à cette promotion.")
+    if fees_due < 0:
+        raise EnrolmentError("Les frais dus ne peuvent pas être négatifs.")
+    invite = new_student is not None
+    if new_student is not None:
+        student = student_create(data=new_student)
+    assert student is not None
+    if Enrolment.objects.filter(student=student, programme_year=programme_year).exists():
+        raise EnrolmentError(f"{student.full_name} est déjà inscrit·e en {programme_year}.")
+    enrolment = Enrolment.objects.create(
+        student=student,
+        programme_year=programme_year,
+        status=Enrolment.Status.PENDING,
+        fees_due=fees_due,
+    )
+    enrolment.ues.set(chosen)
+    _status_change(
+        enrolment=enrolment,
+        from_status="",
+        to_status=Enrolment.Status.PENDING,
+        by=by,
+        reason="Inscription enregistrée par la scolarité",
+    )
+    if invite:
+        invitation_send(user=student.user)
+    return enrolment
+
+
+@transaction.atomic
+def enrolment_transition(
+    *, enrolment: Enrolment, target: str, by: User | None, reason: str
+) -> Enrolment:
+    """Move the enrolment to ``target`` if RULES.md §3 allows it; the reason is required."""
+    reason = reason.strip()
+    if not reason:
+        raise EnrolmentError("Un motif est obligatoire pour changer l'état d'une inscription.")
+    locked = Enrolment.objects.select_for_update().get(pk=enrolment.pk)
+    try:
+        target_status = EnrolmentStatus(target)
+    except ValueError:
+        raise EnrolmentError("État inconnu.") from None
+    allowed, message = check_transition(
+        current=EnrolmentStatus(locked.status), target=target_status
+    )
+    if not allowed:
+        raise EnrolmentError(message)
+    previous = locked.status
+    locked.status = target_status.value
+    locked.save(update_fields=["status"])
+    _status_change(
+        enrolment=locked, from_status=previous, to_status=locked.status, by=by, reason=reason
+    )
+    enrolment.status = locked.status
+    return locked
+
+
+@transaction.atomic
+def enrolment_set_ues(*, enrolment: Enrolment, ues: Iterable[UE]) -> None:
+    chosen = list(ues)
+    if not chosen:
+        raise EnrolmentError("Choisissez au moins une UE.")
+    if any(ue.programme_year_id != enrolment.programme_year_id for ue in chosen):
+        raise EnrolmentError("Une UE choisie n'appartient pas à cette promotion.")
+    enrolment.ues.set(chosen)
+
+
+@transaction.atomic
+def fees_set(*, enrolment: Enrolment, fees_due: Decimal, by: User | None) -> Enrolment:
+    if fees_due < 0:
+        raise EnrolmentError("Les frais dus ne peuvent pas être négatifs.")
+    locked = Enrolment.objects.select_for_update().get(pk=enrolment.pk)
+    locked.fees_due = fees_due
+    locked.save(update_fields=["fees_due"])
+    logger.info(
+        "fees of enrolment %s set to %s by %s", locked.pk, fees_due, getattr(by, "pk", None)
+    )
+    return locked
+
+
+@transaction.atomic
+def payment_record(
+    *,
+    enrolment: Enrolment,
+    date: dt.date,
+    amount: Decimal,
+    means: str,
+    by: User | None,
+    reason: str = "",
+) -> Payment:
+    """Record a payment (amount > 0). Payments are never edited: a mistake is refunded."""
+    if amount <= 0:
+        raise EnrolmentError("Le montant d'un paiement doit être positif.")
+    payment = Payment(
+        enrolment=enrolment,
+        date=date,
+        amount=amount,
+        means=means,
+        reason=reason.strip()[:300],
+        recorded_by=by,
+    )
+    payment.full_clean()
+    payment.save()
+    return payment
+
+
+@transaction.atomic
+def refund_record(
+    *,
+    enrolment: Enrolment,
+    date: dt.date,
+    amount: Decimal,
+    means: str,
+    reason: str,
+    by: User | None,
+) -> Payment:
+    """A refund is a negative payment with a reason; ``amount`` is given positive."""
+    reason = reason.strip()
+    if amount <= 0:
+        raise EnrolmentError("Le montant remboursé doit être positif.")
+    if not reason:
+        raise EnrolmentError("Un motif est obligatoire pour un remboursement.")
+    payment = Payment(
+        enrolment=enrolment,
+        date=date,
+        amount=-amount,
+        means=means,
+        reason=reason[:300],
+        recorded_by=by,
+    )
+    payment.full_clean()
+    payment.save()
+    return payment
