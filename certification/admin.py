@@ -25,3 +25,16 @@ class CertificateAdmin(admin.ModelAdmin):
 @admin.register(models.BulkIssueJob)
 class BulkIssueJobAdmin(admin.ModelAdmin):
     list_display = ["programme_year", "status", "done", "total", "created_at"]
+
+
+@admin.register(models.CertificateCounter)
+class CertificateCounterAdmin(admin.ModelAdmin):
+    # Numbers are never reused: the counter only moves forward through issuance.
+    list_display = ["programme_year", "last_number"]
+    readonly_fields = ["programme_year", "last_number"]
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False

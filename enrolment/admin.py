@@ -80,3 +80,34 @@ class StaffAssignmentAdmin(admin.ModelAdmin):
 class NotificationAdmin(admin.ModelAdmin):
     list_display = ["key", "recipient", "sent_at"]
     readonly_fields = ["key", "recipient", "subject", "sent_at"]
+
+
+@admin.register(models.PriorDiploma)
+class PriorDiplomaAdmin(admin.ModelAdmin):
+    list_display = ["title", "student", "institution", "year", "at_cnam"]
+    search_fields = ["title", "student__number", "student__last_name"]
+
+
+@admin.register(models.Payment)
+class PaymentAdmin(admin.ModelAdmin):
+    list_display = ["enrolment", "date", "amount", "means", "reason"]
+    list_filter = ["means", "enrolment__programme_year"]
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False  # refunds are negative payments, never edits
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(models.EnrolmentStatusChange)
+class EnrolmentStatusChangeAdmin(admin.ModelAdmin):
+    # The dated history the student sees: written by the registrar's pages, never edited.
+    list_display = ["enrolment", "from_status", "to_status", "at", "by", "reason"]
+    readonly_fields = ["enrolment", "from_status", "to_status", "at", "by", "reason"]
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False

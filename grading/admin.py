@@ -20,27 +20,41 @@ class AssessmentAdmin(admin.ModelAdmin):
 
 
 class GradeAdminForm(forms.ModelForm):
+    # The raw text goes through the one grade-input rule: Django's DecimalField would accept
+    # « 1_0 », « 1e1 » or full-width digits (SECURITY.md #7).
+    value = forms.CharField(label="Note", required=False, max_length=10)
+    opened_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     reason = forms.CharField(label="Motif de la modification", max_length=500)
 
     class Meta:
         model = Grade
-        fields = ["assessment", "enrolment", "status", "value", "plagiarism_report"]
+        fields = ["assessment", "enrolment", "status", "plagiarism_report"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["opened_version"].initial = self.instance.version
+            if self.instance.value is not None:
+                self.fields["value"].initial = rules.format_grade(self.instance.value)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         if self.instance.pk and self.instance.locked:
             raise ValidationError("Note verrouillée après le jury : déverrouillez-la d'abord.")
-        status, value = data.get("status"), data.get("value")
+        if self.instance.pk and data.get("opened_version") != self.instance.version:
+            raise ValidationError(
+                "Cette note a été modifiée par quelqu'un d'autre depuis l'ouverture de la page : "
+                "rechargez-la."
+            )
+        status, text = data.get("status"), (data.get("value") or "").strip()
+        data["value"] = None
         if status == Grade.Status.GRADED:
-            if value is None:
-                self.add_error("value", rules.MSG_REQUIRED)
-            else:
-                try:
-                    data["value"] = rules.parse_grade(f"{value:f}")
-                except rules.GradeInputError as exc:
-                    self.add_error("value", exc.message)
-        elif value is not None:
-            data["value"] = None
+            try:
+                data["value"] = rules.parse_grade(text)
+            except rules.GradeInputError as exc:
+                self.add_error("value", exc.message)
+        elif text:
+            self.add_error("value", "Une note chiffrée va avec le statut « Noté ».")
         if status == Grade.Status.PLAGIARISM and not (data.get("plagiarism_report") or "").strip():
             self.add_error("plagiarism_report", "Le plagiat exige un court rapport.")
         return data
@@ -70,7 +84,7 @@ class GradeAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Grade, form: Any, change: bool) -> None:
         data = form.cleaned_data
         # The version read when the form was opened: a concurrent edit is refused, not lost.
-        expected = Grade.objects.filter(pk=obj.pk).values_list("version", flat=True).first()
+        expected = data.get("opened_version")
         try:
             report = grades_apply(
                 changes=[

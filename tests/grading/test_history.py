@@ -103,6 +103,7 @@ def test_admin_changes_go_through_the_service_and_the_history(client):
             "plagiarism_report": "",
             "reason": "Erreur de report",
             "published": "on",
+            "opened_version": grade.version,
         },
     )
     assert response.status_code == 302
