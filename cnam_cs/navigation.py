@@ -18,7 +18,7 @@ class NavItem:
 
 MENUS: dict[str, tuple[tuple[str, str], ...]] = {
     "student": (
-        (_("Tableau de bord"), "enrolment:student-dashboard"),
+        (_("Tableau de bord"), "certification:student-dashboard"),
         (_("Inscription"), "enrolment:student-enrolment"),
         (_("Planning"), "attendance:student-planning"),
         (_("Assiduité"), "attendance:student-attendance"),

@@ -8,7 +8,7 @@ from django.urls import NoReverseMatch, reverse
 from enrolment.roles import roles_of
 
 ROLE_HOMES = (
-    ("student", "enrolment:student-dashboard"),
+    ("student", "certification:student-dashboard"),
     ("registrar", "enrolment:registrar-home"),
     ("teacher", "grading:staff-home"),
 )

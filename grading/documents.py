@@ -1,11 +1,11 @@
 """Plain data of the relevé de notes (RULES.md §6, §7): published grades only.
 
-The averages come from ``grading.rules.ue_result``, the one implementation of the UE average;
+The averages come from ``selectors.published_ue_results`` (``grading.rules.ue_result`` over
+published grades), shared with the student's grades page so the two cannot disagree;
 grading never imports certification, so the jury is read through the reverse relation name.
 """
 
 import datetime as dt
-from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -22,16 +22,8 @@ from enrolment.models import Enrolment, ProgrammeYear
 from enrolment.rules import EnrolmentStatus
 
 from .models import Assessment, Grade
-from .rules import (
-    AssessmentInfo,
-    AssessmentKind,
-    GradeEntry,
-    GradeStatus,
-    UEResult,
-    UEStatus,
-    format_grade,
-    ue_result,
-)
+from .rules import GradeStatus, UEResult, UEStatus, format_grade
+from .selectors import published_ue_results
 
 MSG_PENDING_ENROLMENT = (
     "Votre inscription est en attente de validation : le relevé de notes sera disponible "
@@ -163,40 +155,10 @@ def transcript(enrolment: Enrolment) -> Transcript:
         pk=enrolment.pk
     )
     programme_year = enrolment.programme_year
-    ues = list(enrolment.ues.order_by("code"))
-    assessments_by_ue: dict[int, list[Assessment]] = defaultdict(list)
-    for assessment in Assessment.objects.filter(ue__in=ues).order_by("date", "key"):
-        assessments_by_ue[assessment.ue_id].append(assessment)
-    grades = {
-        g.assessment_id: g
-        for g in Grade.objects.filter(enrolment=enrolment, published=True, assessment__ue__in=ues)
-    }
-
     blocks: list[TranscriptUE] = []
-    for ue in ues:
-        assessments = assessments_by_ue[ue.pk]
-        key_of = {a.pk: a.key for a in assessments}
-        result = ue_result(
-            ue=ue.code,
-            credits=ue.credits,
-            assessments=[
-                AssessmentInfo(
-                    key=a.key,
-                    ue=ue.code,
-                    kind=AssessmentKind(a.kind),
-                    weight=a.weight,
-                    makeup_of=key_of.get(a.makeup_of_id) if a.makeup_of_id else None,
-                )
-                for a in assessments
-            ],
-            entries={
-                a.key: GradeEntry(status=GradeStatus(grades[a.pk].status), value=grades[a.pk].value)
-                for a in assessments
-                if a.pk in grades
-            },
-            pass_mark=programme_year.pass_mark,
-        )
-        lines, waiting = _ue_lines(assessments, grades, result)
+    for published in published_ue_results(enrolment):
+        ue, result = published.ue, published.result
+        lines, waiting = _ue_lines(published.assessments, published.grades, result)
         decision, decision_class = DECISIONS[result.status]
         blocks.append(
             TranscriptUE(

@@ -2,14 +2,13 @@
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import QuerySet
 
-from attendance.rules import AbsenceRate, format_rate
-from attendance.selectors import absence_rates, ue_enrolments
 from enrolment.models import UE, Enrolment, User
+from enrolment.selectors import ue_enrolments
 
 from . import rules
 from .models import Assessment, Grade, GradeHistory
@@ -247,82 +246,55 @@ def history_lines(entries: Sequence[GradeHistory]) -> list[HistoryLine]:
     ]
 
 
-@dataclass(frozen=True)
-class CohortCell:
-    grade: Grade | None
-
-    @property
-    def label(self) -> str:
-        return grade_label(self.grade.status, self.grade.value) if self.grade else "—"
-
-    @property
-    def draft(self) -> bool:
-        return self.grade is not None and not self.grade.published
+# ---- Published results of one enrolment (the student's grades page and the transcript) --------
 
 
 @dataclass(frozen=True)
-class CohortRow:
-    enrolment: Enrolment
-    cells: list[CohortCell]
-    result: rules.UEResult
-    rate: AbsenceRate | None
-    risks: list[str] = field(default_factory=list)
+class PublishedUE:
+    """One UE of an enrolment as a student may see it: published grades only."""
 
-    @property
-    def average_display(self) -> str:
-        return rules.format_grade(self.result.average)
-
-    @property
-    def rate_display(self) -> str:
-        return format_rate(self.rate.rate) if self.rate else "—"
-
-
-@dataclass(frozen=True)
-class Cohort:
     ue: UE
-    assessments: list[Assessment]
-    rows: list[CohortRow]
-    histograms: list[Histogram]
-
-    @property
-    def at_risk(self) -> list[CohortRow]:
-        return [r for r in self.rows if r.risks]
+    assessments: list[Assessment]  # by date then key, make-ups with their ``makeup_of``
+    grades: dict[int, Grade]  # published grade by assessment id
+    result: rules.UEResult
 
 
-def _risks(result: rules.UEResult, rate: AbsenceRate | None, pass_mark: Decimal) -> list[str]:
-    risks = []
-    if rate is not None and rate.defaillant:
-        risks.append("Absences au-delà du seuil : défaillant·e")
-    elif rate is not None and rate.warning:
-        risks.append("Absences à 15 % ou plus")
-    if result.makeup_pending:
-        risks.append("Rattrapage à programmer")
-    if result.average is not None and result.average < pass_mark:
-        risks.append("Moyenne inférieure à 10")
-    return risks
+def published_ue_results(enrolment: Enrolment) -> list[PublishedUE]:
+    """Each UE of the enrolment (by code) with its UE result over PUBLISHED grades only.
 
-
-def ue_cohort(ue: UE) -> Cohort:
-    """Every student of the UE: grades, UE average (drafts included), absence rate, risks."""
-    enrolments = list(ue_enrolments(ue))
-    assessments = list(Assessment.objects.filter(ue=ue).order_by("date", "key"))
-    grades = list(Grade.objects.filter(assessment__ue=ue, enrolment__in=[e.pk for e in enrolments]))
-    results = ue_results(ue, enrolments, assessments=assessments, grades=grades)
-    rates = absence_rates(enrolments)
-    by_pair = {(g.enrolment_id, g.assessment_id): g for g in grades}
-    pass_mark = ue.programme_year.pass_mark
-    rows = [
-        CohortRow(
-            enrolment=e,
-            cells=[CohortCell(by_pair.get((e.pk, a.pk))) for a in assessments],
-            result=results[e.pk],
-            rate=rates.get(e.pk),
-            risks=_risks(results[e.pk], rates.get(e.pk), pass_mark),
+    The one source of the grades page and the relevé de notes, so they cannot disagree.
+    Three queries whatever the number of UE, assessments or grades.
+    """
+    ues = list(enrolment.ues.select_related("programme_year").order_by("code"))
+    assessments_by_ue: dict[int, list[Assessment]] = defaultdict(list)
+    for assessment in (
+        Assessment.objects.filter(ue__in=ues).select_related("makeup_of").order_by("date", "key")
+    ):
+        assessments_by_ue[assessment.ue_id].append(assessment)
+    grades = {
+        g.assessment_id: g
+        for g in Grade.objects.filter(enrolment=enrolment, published=True, assessment__ue__in=ues)
+    }
+    out = []
+    for ue in ues:
+        assessments = assessments_by_ue[ue.pk]
+        key_of = {a.pk: a.key for a in assessments}
+        result = rules.ue_result(
+            ue=ue.code,
+            credits=ue.credits,
+            assessments=[
+                rules.AssessmentInfo(
+                    key=a.key,
+                    ue=ue.code,
+                    kind=rules.AssessmentKind(a.kind),
+                    weight=a.weight,
+                    makeup_of=key_of.get(a.makeup_of_id) if a.makeup_of_id else None,
+                )
+                for a in assessments
+            ],
+            entries={a.key: _entry(grades[a.pk]) for a in assessments if a.pk in grades},
+            pass_mark=ue.programme_year.pass_mark,
         )
-        for e in enrolments
-    ]
-    per_assessment: dict[int, list[Grade]] = defaultdict(list)
-    for g in grades:
-        per_assessment[g.assessment_id].append(g)
-    histograms = [histogram(a, per_assessment.get(a.pk, [])) for a in assessments]
-    return Cohort(ue=ue, assessments=assessments, rows=rows, histograms=histograms)
+        mine = {a.pk: grades[a.pk] for a in assessments if a.pk in grades}
+        out.append(PublishedUE(ue=ue, assessments=assessments, grades=mine, result=result))
+    return out

@@ -1,5 +1,110 @@
-"""Student pages of the attendance app."""
+"""Student pages of the attendance app: planning (with its iCalendar) and assiduité."""
 
-from django.urls import URLPattern
+from decimal import Decimal
 
-urlpatterns: list[URLPattern] = []
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+
+from enrolment.selectors import default_enrolment, student_enrolments
+from enrolment.views.student import student_context, student_required
+
+from .. import planning, selectors
+from ..rules import format_rate
+
+
+def plain_pct(value: Decimal) -> str:
+    """A threshold as the booklet writes it: « 20 % », « 17,5 % »."""
+    return f"{value.normalize():f}".replace(".", ",") + "\xa0%"
+
+
+def _thousands(n: int) -> str:
+    return f"{n:,}".replace(",", "\u202f")
+
+
+@student_required
+def planning_page(request: HttpRequest) -> HttpResponse:
+    ctx = student_context(request)
+    context = ctx.as_dict()
+    if ctx.enrolment is not None:
+        now = timezone.now()
+        sessions = planning.student_sessions(ctx.enrolment)
+        weeks = planning.by_week(sessions)
+        today = timezone.localdate(now)
+        context.update(
+            weeks=[w for w in weeks if w.sunday >= today],
+            past_weeks=[w for w in weeks if w.sunday < today],
+            now=now,
+            feed_url=request.build_absolute_uri(
+                reverse(
+                    "attendance:student-planning-feed",
+                    args=[planning.feed_token(ctx.student)],
+                )
+            ),
+        )
+    return render(request, "attendance/student/planning.html", context)
+
+
+def _ics_response(body: bytes, *, filename: str, attachment: bool) -> HttpResponse:
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    disposition = "attachment" if attachment else "inline"
+    response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    return response
+
+
+@student_required
+def planning_ics(request: HttpRequest) -> HttpResponse:
+    ctx = student_context(request)
+    if ctx.enrolment is None:
+        raise Http404
+    body = planning.ics_calendar(
+        planning.student_sessions(ctx.enrolment),
+        name=f"Cnam {ctx.enrolment.programme_year}",
+        now=timezone.now(),
+    )
+    return _ics_response(body, filename="planning-cnam.ics", attachment=True)
+
+
+def planning_feed(request: HttpRequest, token: str) -> HttpResponse:
+    """The same calendar for a phone's subscription: the signed token stands for a sign-in."""
+    student = planning.student_from_feed_token(token)
+    if student is None:
+        raise Http404
+    enrolment = default_enrolment(list(student_enrolments(student)))
+    if enrolment is None:
+        raise Http404
+    body = planning.ics_calendar(
+        planning.student_sessions(enrolment),
+        name=f"Cnam {enrolment.programme_year}",
+        now=timezone.now(),
+    )
+    response = _ics_response(body, filename="planning-cnam.ics", attachment=False)
+    response["Cache-Control"] = "no-store, private"
+    return response
+
+
+@student_required
+def attendance_page(request: HttpRequest) -> HttpResponse:
+    ctx = student_context(request)
+    context = ctx.as_dict()
+    if ctx.enrolment is not None:
+        now = timezone.now()
+        absence = selectors.enrolment_absence_rate(ctx.enrolment, now=now)
+        context.update(
+            rows=planning.held_sessions(ctx.enrolment, now=now),
+            absence=absence,
+            rate=format_rate(absence.rate_display),
+            threshold=plain_pct(absence.threshold_pct),
+            missed=_thousands(absence.missed_minutes),
+            held=_thousands(absence.held_minutes),
+        )
+    return render(request, "attendance/student/attendance.html", context)
+
+
+urlpatterns: list[URLPattern] = [
+    path("eleve/planning/", planning_page, name="student-planning"),
+    path("eleve/planning.ics", planning_ics, name="student-planning-ics"),
+    path("calendrier/<str:token>/planning.ics", planning_feed, name="student-planning-feed"),
+    path("eleve/assiduite/", attendance_page, name="student-attendance"),
+]

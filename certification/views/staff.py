@@ -1,5 +1,26 @@
-"""Staff pages of the certification app."""
+"""Staff pages of the certification app: the per-UE cohort, grades beside absences.
 
-from django.urls import URLPattern
+The page combines grading and attendance, two peers that never import each other, so it
+belongs to the top app; its path stays under ``enseignant/``.
+"""
 
-urlpatterns: list[URLPattern] = []
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import URLPattern, path
+
+from grading.selectors import staff_ues
+from grading.views.staff import staff_required
+
+from ..cohort import ue_cohort
+
+
+@staff_required
+def ue_cohort_page(request: HttpRequest, ue_id: int) -> HttpResponse:
+    ue = get_object_or_404(staff_ues(request.user), pk=ue_id)
+    cohort = ue_cohort(ue)
+    return render(request, "certification/staff/cohort.html", {"ue": ue, "cohort": cohort})
+
+
+urlpatterns: list[URLPattern] = [
+    path("enseignant/ue/<int:ue_id>/", ue_cohort_page, name="staff-ue"),
+]

@@ -1,5 +1,192 @@
-"""Student pages of the certification app."""
+"""The student's dashboard, certification standing and documents (PDFs and the certificate).
 
-from django.urls import URLPattern
+The dashboard gathers every app's facts, so it lives in the top app.
+"""
 
-urlpatterns: list[URLPattern] = []
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import import_module
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import NoReverseMatch, URLPattern, path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from attendance import planning
+from attendance.rules import format_rate
+from enrolment.models import Enrolment
+from enrolment.views.student import student_context, student_required
+from grading import student_reads
+
+from ..dashboard import NEW_GRADES_DAYS, dashboard_warnings
+from ..models import Certificate, Jury
+from ..selectors import enrolment_result
+
+NOT_YET_ONLINE = gettext_lazy(
+    "Ce document n'est pas encore proposé en ligne : demandez-le à la scolarité."
+)
+
+
+@dataclass(frozen=True)
+class DocumentItem:
+    title: str
+    description: str
+    url: str | None
+    reasons: list[str] = field(default_factory=list)
+
+
+def _url(name: str, *args: Any) -> str | None:
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return None
+
+
+def _availability(module: str, function: str, enrolment: Enrolment) -> tuple[bool, list[str]]:
+    """Ask the document's own module; a document whose code is not there yet is unavailable."""
+    try:
+        imported = import_module(module)
+        check: Callable[[Enrolment], tuple[bool, list[str]]] = getattr(imported, function)
+    except (ImportError, AttributeError):
+        return False, [str(NOT_YET_ONLINE)]
+    available, reasons = check(enrolment)
+    return available, [str(r) for r in reasons]
+
+
+def _document(
+    title: str, description: str, url_name: str, availability: tuple[bool, list[str]], *args: Any
+) -> DocumentItem:
+    available, reasons = availability
+    url = _url(url_name, *args) if available else None
+    if available and url is None:
+        reasons = [str(NOT_YET_ONLINE)]
+    return DocumentItem(title, description, url, reasons)
+
+
+def _certificate(enrolment: Enrolment) -> Certificate | None:
+    return Certificate.objects.filter(enrolment=enrolment).first()
+
+
+def _convocations(enrolment: Enrolment) -> list[DocumentItem]:
+    try:
+        from attendance.documents import exam_convocations
+    except ImportError:
+        return []
+    items = []
+    for notice in exam_convocations(enrolment):
+        title = _("Convocation à l'examen — %(ue)s, %(date)s") % {
+            "ue": notice.ue_code,
+            "date": date_format(timezone.localtime(notice.start), "j F Y à H:i"),
+        }
+        url = _url("attendance:convocation-pdf", enrolment.pk, notice.session_id)
+        where = f"{notice.site_label}, {notice.room_description}"
+        items.append(
+            DocumentItem(
+                title,
+                _("%(where)s. Avec vos aménagements d'examen s'il y a lieu.") % {"where": where},
+                url,
+                [] if url else [str(NOT_YET_ONLINE)],
+            )
+        )
+    return items
+
+
+@student_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    ctx = student_context(request)
+    context = ctx.as_dict()
+    if ctx.enrolment is not None:
+        now = timezone.now()
+        result = enrolment_result(ctx.enrolment, published_only=True, now=now)
+        new_grades = student_reads.recently_published(
+            ctx.enrolment, since=now - dt.timedelta(days=NEW_GRADES_DAYS)
+        )
+        context.update(
+            result=result.result,
+            next_sessions=planning.upcoming(planning.student_sessions(ctx.enrolment), now=now),
+            warnings=dashboard_warnings(
+                result,
+                makeups=student_reads.scheduled_makeups(ctx.enrolment),
+                new_grades=len(new_grades),
+            ),
+            new_grades=new_grades,
+            rate=format_rate(result.result.absence.rate_display),
+        )
+    return render(request, "certification/student/dashboard.html", context)
+
+
+@student_required
+def certification_page(request: HttpRequest) -> HttpResponse:
+    ctx = student_context(request)
+    context = ctx.as_dict()
+    if ctx.enrolment is not None:
+        context.update(
+            result=enrolment_result(ctx.enrolment, published_only=True).result,
+            certificate=_certificate(ctx.enrolment),
+            jury=Jury.objects.filter(programme_year_id=ctx.enrolment.programme_year_id).first(),
+        )
+    return render(request, "certification/student/certification.html", context)
+
+
+@student_required
+def documents_page(request: HttpRequest) -> HttpResponse:
+    ctx = student_context(request)
+    context = ctx.as_dict()
+    e = ctx.enrolment
+    if e is not None:
+        documents = [
+            _document(
+                _("Certificat de scolarité"),
+                _("Atteste votre inscription pour l'année universitaire."),
+                "enrolment:scolarite-pdf",
+                _availability("enrolment.documents", "scolarite_availability", e),
+                e.pk,
+            ),
+            _document(
+                _("Relevé de notes"),
+                _("Notes publiées, moyennes, crédits et décisions."),
+                "grading:transcript-pdf",
+                _availability("grading.documents", "transcript_availability", e),
+                e.pk,
+            ),
+            _document(
+                _("Attestation de réussite"),
+                _("Délivrée une fois toutes les UE validées et le jury réuni."),
+                "certification:attestation-pdf",
+                _availability("certification.documents", "attestation_availability", e),
+                e.pk,
+            ),
+        ]
+        certificate = _certificate(e)
+        if certificate is not None and certificate.revoked_at is None:
+            cert_state = (True, [])
+        elif certificate is not None:
+            cert_state = (
+                False,
+                [_("Ce certificat a été révoqué : %s") % certificate.revoked_reason],
+            )
+        else:
+            cert_state = (False, [_("Le certificat n'a pas encore été délivré par la scolarité.")])
+        documents.append(
+            _document(
+                _("Certificat de spécialisation"),
+                _("Le certificat délivré, avec son numéro et son code de vérification."),
+                "certification:certificate-pdf",
+                cert_state,
+                e.pk,
+            )
+        )
+        context.update(documents=documents, convocations=_convocations(e))
+    return render(request, "certification/student/documents.html", context)
+
+
+urlpatterns: list[URLPattern] = [
+    path("eleve/tableau-de-bord/", dashboard, name="student-dashboard"),
+    path("eleve/certification/", certification_page, name="student-certification"),
+    path("eleve/documents/", documents_page, name="student-documents"),
+]

@@ -1,4 +1,4 @@
-"""Staff pages of the grading app: assessments, grid entry, spreadsheets, history, cohort.
+"""Staff pages of the grading app: assessments, grid entry, spreadsheets, history.
 
 Every object is fetched through a queryset filtered by the user's UE assignments, so another
 UE's assessment or grade answers 404; a user who teaches nothing gets 403.
@@ -54,13 +54,6 @@ def _assessment(request: HttpRequest, assessment_id: int) -> Any:
 def home(request: HttpRequest) -> HttpResponse:
     ues = list(selectors.staff_ues(request.user).prefetch_related("assessments"))
     return render(request, "grading/staff/home.html", {"ues": ues})
-
-
-@staff_required
-def ue_cohort(request: HttpRequest, ue_id: int) -> HttpResponse:
-    ue = get_object_or_404(selectors.staff_ues(request.user), pk=ue_id)
-    cohort = selectors.ue_cohort(ue)
-    return render(request, "grading/staff/cohort.html", {"ue": ue, "cohort": cohort})
 
 
 @staff_required
@@ -363,7 +356,6 @@ def import_apply(request: HttpRequest, assessment_id: int) -> HttpResponse:
 
 urlpatterns: list[URLPattern] = [
     path("enseignant/", home, name="staff-home"),
-    path("enseignant/ue/<int:ue_id>/", ue_cohort, name="staff-ue"),
     path(
         "enseignant/ue/<int:ue_id>/evaluations/nouvelle/",
         assessment_create,

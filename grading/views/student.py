@@ -1,5 +1,24 @@
-"""Student pages of the grading app."""
+"""The student's grades: published only, per UE and assessment, with the UE results."""
 
-from django.urls import URLPattern
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from enrolment.views.student import student_context, student_required
+
+from .. import student_reads
+
+
+@student_required
+def grades_page(request: HttpRequest) -> HttpResponse:
+    ctx = student_context(request)
+    context = ctx.as_dict()
+    if ctx.enrolment is not None:
+        # The same published UE results as the relevé de notes (grading.selectors).
+        context["overview"] = student_reads.published_grades(ctx.enrolment)
+    return render(request, "grading/student/grades.html", context)
+
+
+urlpatterns: list[URLPattern] = [
+    path("eleve/notes/", grades_page, name="student-grades"),
+]

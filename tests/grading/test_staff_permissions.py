@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 def _routes(world, grade):
     a = world.assessment.pk
     return [
-        ("grading:staff-ue", {"ue_id": world.ue.pk}),
+        ("certification:staff-ue", {"ue_id": world.ue.pk}),
         ("grading:staff-assessment-create", {"ue_id": world.ue.pk}),
         ("grading:staff-assessment-edit", {"assessment_id": a}),
         ("grading:staff-grid", {"assessment_id": a}),

@@ -1,0 +1,179 @@
+"""The student's planning: sessions by week, where they take place, and the iCalendar feed."""
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.core import signing
+from django.db.models import Prefetch
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from icalendar import Alarm, Calendar, Event
+
+from enrolment.models import Enrolment, StudentProfile
+
+from .models import Attendance, Session, SessionChange
+from .rules import SITES, RoomCodeError, Site, SiteInfo, parse_room
+
+FEED_SALT = "attendance.planning-feed"
+REMINDER = dt.timedelta(hours=1)
+
+
+def room_reading(session: Session) -> str:
+    """« accès 21, 2e étage, salle 32 », or the code as typed when it cannot be read."""
+    try:
+        return parse_room(code=session.room, site=Site(session.site)).describe()
+    except (RoomCodeError, ValueError):
+        return session.room
+
+
+@dataclass(frozen=True)
+class PlannedSession:
+    session: Session
+    site: SiteInfo
+    room: str
+    moves: tuple[SessionChange, ...]
+
+    @property
+    def cancelled(self) -> bool:
+        return self.session.cancelled
+
+    @property
+    def moved_from(self) -> SessionChange | None:
+        """The first recorded move: where and when the session was first planned."""
+        return self.moves[0] if self.moves else None
+
+    @property
+    def location(self) -> str:
+        return ", ".join((f"Cnam {self.site.label}", self.room, *self.site.address))
+
+
+@dataclass(frozen=True)
+class Week:
+    monday: dt.date
+    sessions: list[PlannedSession]
+
+    @property
+    def sunday(self) -> dt.date:
+        return self.monday + dt.timedelta(days=6)
+
+
+def student_sessions(enrolment: Enrolment) -> list[PlannedSession]:
+    """Every session of the enrolment's UE, cancelled ones included (two queries)."""
+    sessions = (
+        Session.objects.filter(ue__enrolments=enrolment)
+        .select_related("ue")
+        .prefetch_related(
+            Prefetch(
+                "changes",
+                queryset=SessionChange.objects.filter(kind=SessionChange.Kind.MOVED),
+                to_attr="moves",
+            )
+        )
+        .order_by("start", "pk")
+    )
+    return [
+        PlannedSession(s, SITES[Site(s.site)], room_reading(s), tuple(s.moves)) for s in sessions
+    ]
+
+
+def by_week(planned: Iterable[PlannedSession]) -> list[Week]:
+    """Sessions grouped by the local week (Monday first) they start in."""
+    weeks: dict[dt.date, list[PlannedSession]] = defaultdict(list)
+    for p in planned:
+        day = timezone.localtime(p.session.start).date()
+        weeks[day - dt.timedelta(days=day.weekday())].append(p)
+    return [Week(monday, sessions) for monday, sessions in sorted(weeks.items())]
+
+
+def upcoming(planned: Iterable[PlannedSession], *, now: dt.datetime, limit: int = 5) -> list:
+    """The next sessions not yet over, cancelled ones included so the student sees them."""
+    return [p for p in planned if p.session.end > now][:limit]
+
+
+@dataclass(frozen=True)
+class HeldSession:
+    session: Session
+    attendance: Attendance | None
+
+    @property
+    def presence(self) -> str:
+        return self.attendance.presence if self.attendance else Attendance.Presence.PRESENT
+
+    @property
+    def counts(self) -> bool:
+        """Exams are judged by their grade entry, not in the absence rate (RULES.md §5)."""
+        return self.session.kind != Session.Kind.EXAMEN
+
+
+def held_sessions(enrolment: Enrolment, *, now: dt.datetime) -> list[HeldSession]:
+    """Sessions of the enrolment's UE that have ended and were not cancelled (two queries)."""
+    sessions = list(
+        Session.objects.filter(ue__enrolments=enrolment, cancelled=False, end__lte=now)
+        .select_related("ue")
+        .order_by("start", "pk")
+    )
+    recorded = {a.session_id: a for a in Attendance.objects.filter(enrolment=enrolment)}
+    return [HeldSession(s, recorded.get(s.pk)) for s in sessions]
+
+
+def feed_token(student: StudentProfile) -> str:
+    """A secret for the student's calendar feed URL (phones cannot sign in to fetch it)."""
+    return signing.Signer(salt=FEED_SALT).sign(str(student.pk))
+
+
+def student_from_feed_token(token: str) -> StudentProfile | None:
+    try:
+        pk = signing.Signer(salt=FEED_SALT).unsign(token)
+    except signing.BadSignature:
+        return None
+    return StudentProfile.objects.filter(pk=pk, user__is_active=True).first()
+
+
+def _description(p: PlannedSession) -> str:
+    s = p.session
+    lines = [
+        f"{s.get_kind_display()} — {s.ue.code} {s.ue.title}",
+        f"{_('Salle')} {s.room} : {p.room}",
+        f"{_('Site')} {p.site.label} : {', '.join(p.site.address)} ({p.site.transport})",
+    ]
+    if p.moved_from:
+        lines.append(_("Séance déplacée."))
+    if p.cancelled:
+        lines.append(_("Séance annulée."))
+    return "\n".join(lines)
+
+
+def ics_calendar(planned: Iterable[PlannedSession], *, name: str, now: dt.datetime) -> bytes:
+    """An iCalendar (RFC 5545) of the sessions, each with a reminder one hour before."""
+    cal = Calendar()
+    cal.add("prodid", "-//Cnam EPN12//Portail CS//FR")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    cal.add("x-wr-calname", name)
+    cal.add("x-wr-timezone", "Europe/Paris")
+    for p in planned:
+        s = p.session
+        event = Event()
+        # Stable: the same session keeps its UID across moves, so calendars update it.
+        event.add("uid", f"seance-{s.pk}@portail-cs.cnam.fr")
+        event.add("dtstamp", now.astimezone(dt.UTC))
+        event.add("dtstart", s.start.astimezone(dt.UTC))
+        event.add("dtend", s.end.astimezone(dt.UTC))
+        event.add("sequence", len(p.moves) + (1 if s.cancelled else 0))
+        title = s.title or s.get_kind_display()
+        event.add("summary", f"{s.ue.code} — {title}")
+        event.add("location", p.location)
+        event.add("description", _description(p))
+        event.add("categories", [s.get_kind_display()])
+        event.add("status", "CANCELLED" if s.cancelled else "CONFIRMED")
+        if not s.cancelled:
+            alarm = Alarm()
+            alarm.add("action", "DISPLAY")
+            alarm.add("description", f"{s.ue.code} — {title}")
+            alarm.add("trigger", -REMINDER)
+            event.add_component(alarm)
+        cal.add_component(event)
+    return cal.to_ical()

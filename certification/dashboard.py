@@ -1,0 +1,105 @@
+"""What the student dashboard warns about, from every app's facts (hence the top app)."""
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from attendance.rules import format_rate
+from enrolment.rules import format_euros
+from grading.rules import format_grade
+
+from .rules import StudentResult
+from .selectors import EnrolmentResult
+
+NEW_GRADES_DAYS = 14
+
+
+@dataclass(frozen=True)
+class Alert:
+    level: str  # Bootstrap alert level
+    message: str
+    link: str = ""  # a URL name of the page that says more
+
+
+def dashboard_warnings(
+    result: EnrolmentResult, *, makeups: dict[tuple[str, str], Any], new_grades: int
+) -> list[Alert]:
+    """What matters now, in the order a student should act on it."""
+    r = result.result
+    out = []
+    if r.absence.defaillant:
+        out.append(
+            Alert(
+                "danger",
+                _("Taux d'absence %(rate)s, au-delà du seuil de %(threshold)s : défaillant·e.")
+                % {"rate": format_rate(r.absence.rate_display), "threshold": _pct(r)},
+                "attendance:student-attendance",
+            )
+        )
+    elif r.absence.warning:
+        out.append(
+            Alert(
+                "warning",
+                _(
+                    "Taux d'absence %(rate)s : attention, au-delà de %(threshold)s vous serez "
+                    "défaillant·e."
+                )
+                % {"rate": format_rate(r.absence.rate_display), "threshold": _pct(r)},
+                "attendance:student-attendance",
+            )
+        )
+    if r.balance > 0:
+        out.append(
+            Alert(
+                "warning",
+                _("Frais d'inscription : %(amount)s restent dus.")
+                % {"amount": format_euros(r.balance)},
+                "enrolment:student-enrolment",
+            )
+        )
+    for ue in r.ues:
+        for key in ue.makeup_pending:
+            makeup = makeups.get((ue.ue, key))
+            if makeup is not None:
+                text = _("Rattrapage à passer : %(ue)s %(key)s, le %(date)s.") % {
+                    "ue": ue.ue,
+                    "key": key,
+                    "date": _date(makeup.date),
+                }
+            else:
+                text = _("Rattrapage à passer : %(ue)s %(key)s (date à venir).") % {
+                    "ue": ue.ue,
+                    "key": key,
+                }
+            out.append(Alert("info", text, "grading:student-grades"))
+        if ue.status == "failed":
+            out.append(
+                Alert(
+                    "danger",
+                    _("UE %(ue)s : moyenne %(avg)s, inférieure à 10.")
+                    % {"ue": ue.ue, "avg": format_grade(ue.average)},
+                    "grading:student-grades",
+                )
+            )
+    if new_grades:
+        out.append(
+            Alert(
+                "success",
+                _("%(n)s nouvelle(s) note(s) publiée(s) ces %(days)s derniers jours.")
+                % {"n": new_grades, "days": NEW_GRADES_DAYS},
+                "grading:student-grades",
+            )
+        )
+    return out
+
+
+def _pct(r: StudentResult) -> str:
+    # Thresholds as the booklet writes them: « 20 % », not « 20,00 % ».
+    return f"{r.absence.threshold_pct.normalize():f}".replace(".", ",") + "\xa0%"
+
+
+def _date(day: dt.date) -> str:
+    return date_format(day, "j F Y")

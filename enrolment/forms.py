@@ -1,0 +1,58 @@
+"""Forms of the student's account: sign-in, password reset request, contact details."""
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
+
+from .models import StudentProfile
+
+
+class SignInForm(AuthenticationForm):
+    """Django's sign-in form, labelled as the booklet says (§3.3): username or e-mail."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = _("Nom d'utilisateur ou adresse e-mail")
+        self.fields["username"].widget.attrs.update({"autocomplete": "username"})
+        self.fields["password"].label = _("Mot de passe")
+
+
+class PasswordResetRequestForm(forms.Form):
+    """Booklet §3.3 « Réinitialiser le mot de passe »: both fields are required."""
+
+    identifier = forms.CharField(
+        label=_("Nom d'utilisateur ou adresse e-mail"),
+        max_length=254,
+        widget=forms.TextInput(attrs={"autocomplete": "username"}),
+    )
+    birth_date = forms.DateField(
+        label=_("Date de naissance"),
+        input_formats=["%Y-%m-%d", "%d/%m/%Y"],
+        widget=forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}, format="%Y-%m-%d"),
+    )
+
+    def clean_identifier(self) -> str:
+        value: str = self.cleaned_data["identifier"].strip()
+        if "\x00" in value:
+            raise forms.ValidationError(_("Identifiant invalide."))
+        return value
+
+
+class ProfileForm(forms.ModelForm):
+    """What a student may change themselves: contact and professional situation."""
+
+    class Meta:
+        model = StudentProfile
+        fields = ["email", "phone", "address", "employment", "employer", "job_title"]
+        widgets = {
+            "address": forms.Textarea(attrs={"rows": 2, "autocomplete": "street-address"}),
+            "email": forms.EmailInput(attrs={"autocomplete": "email"}),
+            "phone": forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+        }
+
+    def clean_address(self) -> str:
+        # The record keeps one line (control characters, newlines included, are refused).
+        lines = str(self.cleaned_data.get("address", "")).splitlines()
+        return ", ".join(line.strip() for line in lines if line.strip())
