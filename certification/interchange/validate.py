@@ -646,6 +646,42 @@ def _check_student_ues(
     return out
 
 
+def _student_reference(
+    c: _Checker,
+    obj: dict[str, Any],
+    where: str,
+    *,
+    field: str,
+    known: dict[str, str],
+    refused: set[str],
+    seen: set[str],
+    ues: list[str],
+    noun: tuple[str, str, str],
+) -> str | None:
+    """The key a student's entry refers to, if it exists, is in one of the student's UE and
+    was not already given an entry; otherwise an error and None."""
+    key = c.text(obj, field, where, max_length=40)
+    if key is None:
+        return None
+    bare, definite, indefinite = noun
+    ue = known.get(key)
+    if ue is None:
+        if key not in refused:  # its own definition is already reported
+            c.err(_join(where, field), f"{bare} « {key} » inconnue")
+        return None
+    if ue not in ues:
+        c.err(
+            _join(where, field),
+            f"{key} est {indefinite} de l'UE {ue}, à laquelle l'élève n'est pas inscrit·e",
+        )
+        return None
+    if key in seen:
+        c.err(_join(where, field), f"deux entrées pour {definite} « {key} »")
+        return None
+    seen.add(key)
+    return key
+
+
 def _check_grades(
     c: _Checker, raw: Any, path: str, ues: list[str], assessments: dict[str, AssessmentData]
 ) -> list[GradeData]:
@@ -656,25 +692,17 @@ def _check_grades(
         obj = c.obj(item, where, required=("assessment", "status"), optional=("value",))
         if obj is None:
             continue
-        key = c.text(obj, "assessment", where, max_length=40)
-        if key is not None:
-            assessment = assessments.get(key)
-            if assessment is None:
-                if key not in c.refused_assessments:
-                    c.err(_join(where, "assessment"), f"évaluation « {key} » inconnue")
-                key = None
-            elif assessment.ue not in ues:
-                c.err(
-                    _join(where, "assessment"),
-                    f"{key} est une évaluation de l'UE {assessment.ue}, "
-                    "à laquelle l'élève n'est pas inscrit·e",
-                )
-                key = None
-            elif key in seen:
-                c.err(_join(where, "assessment"), f"deux entrées pour l'évaluation « {key} »")
-                key = None
-            else:
-                seen.add(key)
+        key = _student_reference(
+            c,
+            obj,
+            where,
+            field="assessment",
+            known={k: a.ue for k, a in assessments.items()},
+            refused=c.refused_assessments,
+            seen=seen,
+            ues=ues,
+            noun=("évaluation", "l'évaluation", "une évaluation"),
+        )
         status = c.choice(obj, "status", where, GRADE_STATUSES)
         value = None
         if status == "graded":
@@ -714,25 +742,17 @@ def _check_attendance(
         )
         if obj is None:
             continue
-        key = c.text(obj, "session", where, max_length=40)
-        if key is not None:
-            session = sessions.get(key)
-            if session is None:
-                if key not in c.refused_sessions:
-                    c.err(_join(where, "session"), f"séance « {key} » inconnue")
-                key = None
-            elif session.ue not in ues:
-                c.err(
-                    _join(where, "session"),
-                    f"{key} est une séance de l'UE {session.ue}, "
-                    "à laquelle l'élève n'est pas inscrit·e",
-                )
-                key = None
-            elif key in seen:
-                c.err(_join(where, "session"), f"deux entrées pour la séance « {key} »")
-                key = None
-            else:
-                seen.add(key)
+        key = _student_reference(
+            c,
+            obj,
+            where,
+            field="session",
+            known={k: sd.ue for k, sd in sessions.items()},
+            refused=c.refused_sessions,
+            seen=seen,
+            ues=ues,
+            noun=("séance", "la séance", "une séance"),
+        )
         status = c.choice(obj, "status", where, ATTENDANCE_STATUSES)
         justified, minutes = False, 0
         if status == "absent":
