@@ -7,9 +7,10 @@ written with ``bulk_create``/``bulk_update``/one ``delete``.
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -214,32 +215,48 @@ def _write(cohort: CohortData, *, by: User | None) -> ImportReport:
     return report
 
 
+def _upsert_by_key(
+    queryset: QuerySet[Any], wanted: dict[str, dict[str, Any]], fields: tuple[str, ...]
+) -> tuple[dict[str, Any], list[Any], list[Any]]:
+    """Create the rows whose key is new and update those whose fields differ, in bulk.
+
+    Returns every row by key (re-read once if any was created), the new and the changed rows.
+    """
+    existing = {row.key: row for row in queryset}
+    new, changed = [], []
+    for key, values in wanted.items():
+        current = existing.get(key)
+        if current is None:
+            new.append(queryset.model(key=key, **values))
+        elif any(getattr(current, f) != values[f] for f in fields):
+            for f in fields:
+                setattr(current, f, values[f])
+            changed.append(current)
+    if new:
+        queryset.model.objects.bulk_create(new)
+        existing = {row.key: row for row in queryset.all()}
+    if changed:
+        queryset.model.objects.bulk_update(changed, list(fields))
+    return existing, new, changed
+
+
 def _write_assessments(
     cohort: CohortData, py: ProgrammeYear, ues: dict[str, UE], report: ImportReport
 ) -> dict[str, Assessment]:
-    existing = {a.key: a for a in Assessment.objects.filter(ue__programme_year=py)}
-    fields = ("ue_id", "kind", "weight", "date", "title")
-    new, changed = [], []
-    for data in cohort.assessments:
-        wanted = {
-            "ue_id": ues[data.ue].pk,
-            "kind": data.kind,
-            "weight": data.weight,
-            "date": data.date,
-            "title": data.title,
-        }
-        current = existing.get(data.key)
-        if current is None:
-            new.append(Assessment(key=data.key, **wanted))
-        elif any(getattr(current, f) != wanted[f] for f in fields):
-            for f in fields:
-                setattr(current, f, wanted[f])
-            changed.append(current)
-    if new:
-        Assessment.objects.bulk_create(new)
-        existing = {a.key: a for a in Assessment.objects.filter(ue__programme_year=py)}
-    if changed:
-        Assessment.objects.bulk_update(changed, list(fields))
+    existing, new, changed = _upsert_by_key(
+        Assessment.objects.filter(ue__programme_year=py),
+        {
+            data.key: {
+                "ue_id": ues[data.ue].pk,
+                "kind": data.kind,
+                "weight": data.weight,
+                "date": data.date,
+                "title": data.title,
+            }
+            for data in cohort.assessments
+        },
+        ("ue_id", "kind", "weight", "date", "title"),
+    )
     # Make-up links once every assessment has an id; a link no longer in the file is removed.
     links = {a.key: a.makeup_of for a in cohort.assessments}
     relinked = []
@@ -264,32 +281,23 @@ def _write_assessments(
 def _write_sessions(
     cohort: CohortData, py: ProgrammeYear, ues: dict[str, UE], report: ImportReport
 ) -> dict[str, Session]:
-    existing = {s.key: s for s in Session.objects.filter(ue__programme_year=py)}
-    fields = ("ue_id", "kind", "start", "end", "site", "room", "cancelled", "title")
-    new, changed = [], []
-    for data in cohort.sessions:
-        wanted = {
-            "ue_id": ues[data.ue].pk,
-            "kind": data.kind,
-            "start": data.start,
-            "end": data.end,
-            "site": data.site,
-            "room": data.room,
-            "cancelled": data.cancelled,
-            "title": data.title,
-        }
-        current = existing.get(data.key)
-        if current is None:
-            new.append(Session(key=data.key, **wanted))
-        elif any(getattr(current, f) != wanted[f] for f in fields):
-            for f in fields:
-                setattr(current, f, wanted[f])
-            changed.append(current)
-    if new:
-        Session.objects.bulk_create(new)
-        existing = {s.key: s for s in Session.objects.filter(ue__programme_year=py)}
-    if changed:
-        Session.objects.bulk_update(changed, list(fields))
+    existing, new, changed = _upsert_by_key(
+        Session.objects.filter(ue__programme_year=py),
+        {
+            data.key: {
+                "ue_id": ues[data.ue].pk,
+                "kind": data.kind,
+                "start": data.start,
+                "end": data.end,
+                "site": data.site,
+                "room": data.room,
+                "cancelled": data.cancelled,
+                "title": data.title,
+            }
+            for data in cohort.sessions
+        },
+        ("ue_id", "kind", "start", "end", "site", "room", "cancelled", "title"),
+    )
     report.created["session"] += len(new)
     report.updated["session"] += len(changed)
     return existing
