@@ -41,33 +41,35 @@ def _numbers(first: int, last: int) -> frozenset[str]:
     return frozenset(str(n) for n in range(first, last + 1))
 
 
-# Livret d'accueil §2.5 « Vos lieux d'enseignement », copied as written.
+# Livret d'accueil §2.5 « Vos lieux d'enseignement ». Three slips of the booklet are
+# corrected: « Paris 3° » is the 3e arrondissement, the Jeunes site is at 40 rue des
+# Jeûneurs, and the métro station is Campo-Formio.
 SITES: Mapping[Site, SiteInfo] = MappingProxyType(
     {
         Site.SAINT_MARTIN: SiteInfo(
             label="Saint-Martin",
-            address=("292 rue Saint-Martin", "Paris 3°"),
+            address=("292 rue Saint-Martin", "Paris 3e"),
             transport="M° Réaumur-Sébastopol",
             accesses=_numbers(1, 29),
             accesses_label="accès 1 à 29",
         ),
         Site.CONTE: SiteInfo(
             label="Conté",
-            address=("2 rue Conté", "Paris 3°"),
+            address=("2 rue Conté", "Paris 3e"),
             transport="M° Arts et Métiers",
             accesses=_numbers(30, 39),
             accesses_label="accès 30 à 39",
         ),
         Site.JEUNES: SiteInfo(
             label="Jeunes",
-            address=("40 rue des jeunes", "Paris 2°"),
+            address=("40 rue des Jeûneurs", "Paris 2e"),
             transport="M° Bourse ou Grands Boulevards",
             accesses=frozenset({"40"}),
             accesses_label="accès 40",
         ),
         Site.GAY_LUSSAC: SiteInfo(
             label="Gay-Lussac",
-            address=("41 rue Gay-Lussac", "Paris 5°"),
+            address=("41 rue Gay-Lussac", "Paris 5e"),
             transport="M° Luxembourg",
             accesses=frozenset({"41"}),
             accesses_label="accès 41",
@@ -81,8 +83,8 @@ SITES: Mapping[Site, SiteInfo] = MappingProxyType(
         ),
         Site.ENSAM: SiteInfo(
             label="Ensam",
-            address=("155 boulevard de l'Hôpital", "Paris 13°"),
-            transport="M° Place d'Italie ou Campoformio",
+            address=("155 boulevard de l'Hôpital", "Paris 13e"),
+            transport="M° Place d'Italie ou Campo-Formio",
             accesses=frozenset({"ENS"}),
             accesses_label="accès ENS",
         ),

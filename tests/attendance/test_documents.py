@@ -63,7 +63,7 @@ def test_convocation_pdf_has_date_place_and_tiers_temps(client, django_assert_ma
     assert "DUPONT-LEFÈVRE Léa" in text and "2400017" in text
     assert "mardi 20 mai 2025, 14 h 00 – 15 h 45" in text
     assert "Durée 1 h 45" in text
-    assert "Conté — 2 rue Conté, Paris 3°" in text
+    assert "Conté — 2 rue Conté, Paris 3e" in text
     assert "M° Arts et Métiers" in text
     assert "31.1.12 — accès 31, 1er étage, salle 12" in text
     assert "Aménagement : tiers-temps — durée majorée d'un tiers, fin à 16 h 20" in text

@@ -25,10 +25,10 @@ def test_planning_groups_sessions_by_week_with_site_address_metro_and_room_readi
     assert html.count("Semaine du") >= 2
     assert "Histoire de l&#x27;ESS" in html
     assert "accès 21, 2e étage, salle 32" in html
-    assert "292 rue Saint-Martin, Paris 3°" in html
+    assert "292 rue Saint-Martin, Paris 3e" in html
     assert "M° Réaumur-Sébastopol" in html
     assert "accès ENS, 1er étage, salle 04" in html
-    assert "M° Place d&#x27;Italie ou Campoformio" in html
+    assert "M° Place d&#x27;Italie ou Campo-Formio" in html
     assert "Visite" in html
 
 
