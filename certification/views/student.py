@@ -15,7 +15,7 @@ from django.urls import NoReverseMatch, URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from attendance import planning
 from attendance.rules import format_rate
@@ -81,7 +81,10 @@ def _convocations(enrolment: Enrolment) -> list[DocumentItem]:
     for notice in exam_convocations(enrolment):
         title = _("Convocation à l'examen — %(ue)s, %(date)s") % {
             "ue": notice.ue_code,
-            "date": date_format(timezone.localtime(notice.start), "j F Y à H:i"),
+            # French typography: « 24 mai 2025 à 9 h 00 »; English: "24 May 2025, 09:00".
+            "date": date_format(
+                timezone.localtime(notice.start), pgettext("date and time", "j F Y à G \\h i")
+            ),
         }
         url = _url("attendance:convocation-pdf", enrolment.pk, notice.session_id)
         where = f"{notice.site_label}, {notice.room_description}"
