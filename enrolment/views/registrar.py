@@ -291,36 +291,53 @@ def enrolment_fees(request: HttpRequest, enrolment_id: int) -> HttpResponse:
     return _detail(request, enrolment, fees_form=form)
 
 
-@require_POST
-@registrar_required
-def enrolment_payment(request: HttpRequest, enrolment_id: int) -> HttpResponse:
+def _money_movement(
+    request: HttpRequest,
+    enrolment_id: int,
+    *,
+    form_class: type[PaymentForm],
+    record: Callable[..., object],
+    done: str,
+    form_name: str,
+) -> HttpResponse:
+    """A payment or a refund: the same form flow, a different service."""
     enrolment = _enrolment(enrolment_id)
-    form = PaymentForm(request.POST)
+    form = form_class(request.POST)
     if form.is_valid():
         try:
-            services.payment_record(enrolment=enrolment, by=request.user, **form.cleaned_data)
+            record(enrolment=enrolment, by=request.user, **form.cleaned_data)
         except services.EnrolmentError as exc:
             form.add_error(None, exc.message)
         else:
-            messages.success(request, _("Paiement enregistré."))
+            messages.success(request, done)
             return redirect("enrolment:registrar-enrolment", enrolment_id=enrolment.pk)
-    return _detail(request, enrolment, payment_form=form)
+    return _detail(request, enrolment, **{form_name: form})
+
+
+@require_POST
+@registrar_required
+def enrolment_payment(request: HttpRequest, enrolment_id: int) -> HttpResponse:
+    return _money_movement(
+        request,
+        enrolment_id,
+        form_class=PaymentForm,
+        record=services.payment_record,
+        done=_("Paiement enregistré."),
+        form_name="payment_form",
+    )
 
 
 @require_POST
 @registrar_required
 def enrolment_refund(request: HttpRequest, enrolment_id: int) -> HttpResponse:
-    enrolment = _enrolment(enrolment_id)
-    form = RefundForm(request.POST)
-    if form.is_valid():
-        try:
-            services.refund_record(enrolment=enrolment, by=request.user, **form.cleaned_data)
-        except services.EnrolmentError as exc:
-            form.add_error(None, exc.message)
-        else:
-            messages.success(request, _("Remboursement enregistré."))
-            return redirect("enrolment:registrar-enrolment", enrolment_id=enrolment.pk)
-    return _detail(request, enrolment, refund_form=form)
+    return _money_movement(
+        request,
+        enrolment_id,
+        form_class=RefundForm,
+        record=services.refund_record,
+        done=_("Remboursement enregistré."),
+        form_name="refund_form",
+    )
 
 
 @require_POST
