@@ -112,3 +112,36 @@ def test_exports_neutralise_formulas(client):
     with zipfile.ZipFile(io.BytesIO(xlsx)) as z:
         sheet = z.read("xl/worksheets/sheet1.xml")
     assert b"<f>" not in sheet
+
+
+def test_registrar_records_a_payment_then_a_refund_and_the_balance_follows(client):
+    e = EnrolmentFactory(fees_due=Decimal("1200.00"))
+    client.force_login(RegistrarFactory())
+    paid = client.post(
+        reverse("enrolment:registrar-enrolment-payment", args=[e.pk]),
+        {"payment-date": "2024-10-01", "payment-amount": "500", "payment-means": "transfer"},
+    )
+    assert paid.status_code == 302
+    refunded = client.post(
+        reverse("enrolment:registrar-enrolment-refund", args=[e.pk]),
+        {
+            "refund-date": "2024-11-01",
+            "refund-amount": "100",
+            "refund-means": "transfer",
+            "refund-reason": "Trop-perçu",
+        },
+    )
+    assert refunded.status_code == 302
+    assert sorted(p.amount for p in e.payments.all()) == [Decimal("-100.00"), Decimal("500.00")]
+
+
+def test_a_refund_without_a_reason_is_refused_on_the_page_and_changes_nothing(client):
+    e = EnrolmentFactory(fees_due=Decimal("1200.00"))
+    client.force_login(RegistrarFactory())
+    response = client.post(
+        reverse("enrolment:registrar-enrolment-refund", args=[e.pk]),
+        {"refund-date": "2024-11-01", "refund-amount": "100", "refund-means": "transfer"},
+    )
+    assert response.status_code == 400
+    assert "obligatoire" in response.content.decode()
+    assert not e.payments.exists()
