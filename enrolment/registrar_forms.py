@@ -1,12 +1,14 @@
 """Forms of the registrar's enrolment pages. They validate input; services write."""
 
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
 from .models import NO_CONTROL_CHARS, UE, Enrolment, Payment, ProgrammeYear, StudentProfile
+from .rules import ALLOWED_TRANSITIONS, EnrolmentStatus
 
 MONEY_MAX = Decimal("9999999.99")
 
@@ -113,6 +115,15 @@ class TransitionForm(forms.Form):
     reason = forms.CharField(
         label=_("Motif"), max_length=300, validators=[NO_CONTROL_CHARS], strip=True
     )
+
+    def __init__(self, *args: Any, current: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if current is not None:
+            # Offer only the moves the state machine allows from here (RULES.md §3).
+            allowed = ALLOWED_TRANSITIONS[EnrolmentStatus(current)]
+            self.fields["target"].choices = [
+                (value, label) for value, label in Enrolment.Status.choices if value in allowed
+            ]
 
 
 class FeesForm(forms.Form):

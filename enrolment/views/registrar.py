@@ -235,7 +235,7 @@ def _detail(request: HttpRequest, enrolment: Enrolment, **forms: Any) -> HttpRes
         "paid": format_euros(enrolment.paid),
         "balance": format_euros(balance_of(enrolment)),
         "owing": balance_of(enrolment) > 0,
-        "transition_form": forms.get("transition_form") or TransitionForm(),
+        "transition_form": forms.get("transition_form") or TransitionForm(current=enrolment.status),
         "fees_form": forms.get("fees_form") or FeesForm(initial={"fees_due": enrolment.fees_due}),
         "payment_form": forms.get("payment_form")
         or PaymentForm(initial={"date": timezone.localdate()}),

@@ -145,3 +145,14 @@ def test_a_refund_without_a_reason_is_refused_on_the_page_and_changes_nothing(cl
     assert response.status_code == 400
     assert "obligatoire" in response.content.decode()
     assert not e.payments.exists()
+
+
+def test_the_status_form_offers_only_the_moves_the_state_machine_allows(client):
+    client.force_login(RegistrarFactory())
+    enrolled = EnrolmentFactory(status=Enrolment.Status.ENROLLED)
+    page = client.get(reverse("enrolment:registrar-enrolment", args=[enrolled.pk]))
+    offered = [v for v, _ in page.context["transition_form"].fields["target"].choices]
+    assert sorted(offered) == ["completed", "withdrawn"]
+    withdrawn = EnrolmentFactory(status=Enrolment.Status.WITHDRAWN)
+    page = client.get(reverse("enrolment:registrar-enrolment", args=[withdrawn.pk]))
+    assert "ne peut plus changer" in page.content.decode()
