@@ -5,8 +5,19 @@ from . import models
 
 @admin.register(models.Jury)
 class JuryAdmin(admin.ModelAdmin):
-    list_display = ["programme_year", "deliberated_at"]
-    readonly_fields = ["snapshot"]
+    """A deliberation is evidence: read-only here; the registrar's jury page records them."""
+
+    list_display = ["programme_year", "sequence", "kind", "deliberated_at"]
+    readonly_fields = [f.name for f in models.Jury._meta.fields]
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
 
 
 @admin.register(models.Certificate)

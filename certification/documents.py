@@ -7,14 +7,18 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
+
 from attendance.rules import format_rate
 from enrolment.models import Enrolment, ProgrammeYear
-from enrolment.rules import format_euros
+from enrolment.rules import JuryDecision, format_euros
 from grading.rules import UEStatus, format_grade
 
 from .models import Certificate, Jury
-from .rules import ReasonCode, attestation_available
-from .selectors import EnrolmentResult, enrolment_result
+from .rules import ReasonCode, attestation_available, jury_decision
+from .selectors import EnrolmentResult, enrolment_result, latest_jury
 
 UE_STATUS_LABELS = {
     UEStatus.VALIDATED.value: "validée",
@@ -95,6 +99,8 @@ class JuryRow:
     fees_paid: bool
     eligible: bool
     reasons: list[str]
+    decision: str  # JuryDecision value; "" when not decided (live rows before a deliberation)
+    decision_label: str
 
 
 def _defaillant_why(snapshot: dict[str, Any]) -> list[str]:
@@ -109,6 +115,7 @@ def _defaillant_why(snapshot: dict[str, Any]) -> list[str]:
 def row_from_snapshot(s: dict[str, Any]) -> JuryRow:
     """A row of the jury table or the PV, from a live or a frozen snapshot alike."""
     balance = Decimal(s["balance"])
+    decision = s.get("decision") or ""
     return JuryRow(
         enrolment_id=s["enrolment_id"],
         number=s["number"],
@@ -131,25 +138,38 @@ def row_from_snapshot(s: dict[str, Any]) -> JuryRow:
         fees_paid=s["fees_paid"],
         eligible=s["eligible"],
         reasons=list(s["messages"]),
+        decision=decision,
+        decision_label=JuryDecision(decision).label if decision else "",
     )
 
 
 def jury_rows(results: list[EnrolmentResult]) -> list[JuryRow]:
-    return [row_from_snapshot(result_snapshot(er)) for er in results]
+    """Live rows: current marks, with the decision the jury would take on them now."""
+    rows = []
+    for er in results:
+        snap = result_snapshot(er)
+        snap["decision"] = jury_decision(er.result).value
+        rows.append(row_from_snapshot(snap))
+    return rows
+
+
+def _decision(enrolment: Enrolment) -> JuryDecision | None:
+    return JuryDecision(enrolment.jury_decision) if enrolment.jury_decision else None
 
 
 def attestation_availability(enrolment: Enrolment) -> tuple[bool, list[str]]:
-    """RULES.md §7: every UE validated, not défaillant, jury deliberated (fees do not block)."""
+    """RULES.md §7: the latest jury decision is « admis » (fees do not block it)."""
     er = enrolment_result(enrolment, published_only=True)
-    deliberated = Jury.objects.filter(programme_year_id=enrolment.programme_year_id).exists()
-    return attestation_available(result=er.result, jury_deliberated=deliberated)
+    return attestation_available(result=er.result, decision=_decision(enrolment))
 
 
 def attestation_context(enrolment: Enrolment) -> dict[str, Any]:
-    er = enrolment_result(enrolment, published_only=True)
-    jury = Jury.objects.get(programme_year_id=enrolment.programme_year_id)
+    """The attestation states what the latest deliberation decided (its frozen snapshot)."""
+    jury = latest_jury(enrolment.programme_year_id)
+    assert jury is not None  # attestation_availability said yes
     py = enrolment.programme_year
-    row = row_from_snapshot(result_snapshot(er))
+    student = next(s for s in jury.snapshot["students"] if s["enrolment_id"] == enrolment.pk)
+    row = row_from_snapshot(student)
     return {
         "student": enrolment.student,
         "programme": py.programme,
@@ -157,7 +177,7 @@ def attestation_context(enrolment: Enrolment) -> dict[str, Any]:
         "row": row,
         "jury": jury,
         "reference": f"Attestation de réussite · {py.programme.code} {py.year} · "
-        f"{enrolment.student.number}",
+        f"{enrolment.student.number} · PV n° {jury.sequence}",
     }
 
 
@@ -171,15 +191,32 @@ def certificate_context(certificate: Certificate, *, qr_svg: str) -> dict[str, A
     }
 
 
+def jury_title(jury: Jury) -> str:
+    """« PV n° 2 — rectificatif du 3 juillet 2025 » (the first one: « PV n° 1 du … »)."""
+    values = {
+        "n": jury.sequence,
+        "day": date_format(timezone.localtime(jury.deliberated_at), "j F Y"),
+    }
+    if jury.kind == Jury.Kind.FIRST:
+        return gettext("PV n° %(n)s du %(day)s") % values
+    if jury.kind == Jury.Kind.SECOND_SESSION:
+        return gettext("PV n° %(n)s — seconde session du %(day)s") % values
+    return gettext("PV n° %(n)s — rectificatif du %(day)s") % values
+
+
 def jury_pv_context(jury: Jury) -> dict[str, Any]:
     s = jury.snapshot
     rows = [row_from_snapshot(student) for student in s.get("students", [])]
     members = [line.strip() for line in jury.members.splitlines() if line.strip()]
+    counts = {d: sum(1 for r in rows if r.decision == d.value) for d in JuryDecision}
     return {
         "jury": jury,
+        "title": jury_title(jury),
         "snap": s,
         "rows": rows,
         "members": members,
-        "eligible_count": sum(1 for r in rows if r.eligible),
-        "reference": f"PV de jury · {s.get('programme', '')} {s.get('year', '')}",
+        "decision_counts": [(d.label, n) for d, n in counts.items()],
+        "admis_count": counts[JuryDecision.ADMIS],
+        "reference": f"PV de jury · {s.get('programme', '')} {s.get('year', '')} · "
+        f"{jury_title(jury)}",
     }

@@ -1,10 +1,13 @@
 """Forms of the registrar's certification pages and of the public verification page."""
 
+from typing import Any
+
 from django import forms
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from enrolment.models import NO_CONTROL_CHARS
 
@@ -17,6 +20,13 @@ MEMBERS_CHARS = RegexValidator(
 
 
 class DeliberateForm(forms.Form):
+    """The first deliberation, or (``later=True``) a second session or a rectificatif."""
+
+    LATER_KINDS = [
+        ("second_session", _("Seconde session (après les rattrapages)")),
+        ("rectificatif", _("Rectificatif (après une correction)")),
+    ]
+
     deliberated_at = forms.DateTimeField(
         label=_("Date et heure de la délibération"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
@@ -28,6 +38,48 @@ class DeliberateForm(forms.Form):
         max_length=2000,
         validators=[MEMBERS_CHARS],
     )
+    kind = forms.ChoiceField(label=_("Nature"), choices=LATER_KINDS, widget=forms.RadioSelect)
+    reason = forms.CharField(
+        label=_("Motif"),
+        max_length=500,
+        validators=[NO_CONTROL_CHARS],
+        help_text=_("Par exemple : « notes de rattrapage de juin » ou « erreur de saisie »."),
+    )
+    confirm = forms.BooleanField(label="", required=True)
+
+    def __init__(self, *args: Any, later: bool, count: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not later:
+            del self.fields["kind"]
+            del self.fields["reason"]
+        self.fields["confirm"].label = ngettext(
+            "Je confirme : la décision de %(n)s élève sera enregistrée et la promotion figée.",
+            "Je confirme : les décisions des %(n)s élèves seront enregistrées et la promotion "
+            "figée.",
+            count,
+        ) % {"n": count}
+        self.fields["confirm"].error_messages["required"] = _(
+            "Cochez la case de confirmation pour délibérer."
+        )
+
+
+class IssueCohortForm(forms.Form):
+    """Bulk issuance asks for a confirmation that states how many certificates."""
+
+    confirm = forms.BooleanField(label="", required=True)
+
+    def __init__(self, *args: Any, count: int, **kwargs: Any) -> None:
+        # Shown on the jury page beside DeliberateForm: ids of its own.
+        kwargs.setdefault("auto_id", "id_issue_%s")
+        super().__init__(*args, **kwargs)
+        self.fields["confirm"].label = ngettext(
+            "Je confirme la délivrance de %(n)s certificat.",
+            "Je confirme la délivrance de %(n)s certificats.",
+            count,
+        ) % {"n": count}
+        self.fields["confirm"].error_messages["required"] = _(
+            "Cochez la case de confirmation pour délivrer les certificats."
+        )
 
 
 class ReasonForm(forms.Form):

@@ -10,11 +10,24 @@ from enrolment.models import Enrolment, ProgrammeYear
 
 
 class Jury(models.Model):
-    """The deliberation of a programme year: members, date and the frozen results."""
+    """One deliberation of a programme year, with its snapshot (the PV's content), never rewritten.
 
-    programme_year = models.OneToOneField(
-        ProgrammeYear, on_delete=models.PROTECT, related_name="jury"
+    The first deliberation freezes the cohort; a later one (second session after make-ups, or
+    a rectificatif after a correction) supersedes it and needs a reason (RULES.md §7b). The
+    latest deliberation of a programme year is the one with the highest ``sequence``.
+    """
+
+    class Kind(models.TextChoices):
+        FIRST = "first", _("Première délibération")
+        SECOND_SESSION = "second_session", _("Seconde session")
+        RECTIFICATIF = "rectificatif", _("Rectificatif")
+
+    programme_year = models.ForeignKey(
+        ProgrammeYear, on_delete=models.PROTECT, related_name="juries"
     )
+    sequence = models.PositiveIntegerField(_("n° de PV"), default=1)
+    kind = models.CharField(_("nature"), max_length=20, choices=Kind, default=Kind.FIRST)
+    reason = models.CharField(_("motif"), max_length=500, blank=True)
     deliberated_at = models.DateTimeField(_("délibéré le"))
     members = models.TextField(_("membres du jury"))
     deliberated_by = models.ForeignKey(
@@ -23,10 +36,28 @@ class Jury(models.Model):
     snapshot = models.JSONField(_("résultats figés"), default=dict)
 
     class Meta:
-        verbose_name = _("jury")
+        verbose_name = _("délibération")
+        ordering = ["programme_year", "sequence"]
+        get_latest_by = "sequence"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["programme_year", "sequence"], name="jury_sequence_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(sequence=1, kind="first")
+                | (Q(sequence__gt=1) & ~Q(kind="first") & ~Q(reason="")),
+                name="jury_later_has_reason",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"Jury {self.programme_year}"
+        return f"PV n° {self.sequence} {self.programme_year}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        # A deliberation is evidence: once recorded it is never rewritten.
+        if self.pk is not None:
+            raise PermissionError("Une délibération enregistrée ne peut pas être modifiée.")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
 
 
 class CertificateCounter(models.Model):
@@ -48,9 +79,7 @@ def certificate_path(instance: "Certificate", filename: str) -> str:
 class Certificate(models.Model):
     """An issued certificate, frozen: snapshot, PDF bytes and their SHA-256 never change."""
 
-    enrolment = models.OneToOneField(
-        Enrolment, on_delete=models.PROTECT, related_name="certificate"
-    )
+    enrolment = models.ForeignKey(Enrolment, on_delete=models.PROTECT, related_name="certificates")
     programme_year = models.ForeignKey(
         ProgrammeYear, on_delete=models.PROTECT, related_name="certificates"
     )
@@ -70,6 +99,15 @@ class Certificate(models.Model):
     revoked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # After a revocation, the certificate issued in its place (RULES.md §7).
+    replaces = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="replaced_by",
+        verbose_name=_("remplace"),
+    )
 
     class Meta:
         verbose_name = _("certificat")
@@ -81,6 +119,12 @@ class Certificate(models.Model):
             models.CheckConstraint(
                 condition=Q(revoked_at__isnull=True) | ~Q(revoked_reason=""),
                 name="revocation_has_reason",
+            ),
+            # At most one valid certificate per enrolment; revoked ones stay, for the record.
+            models.UniqueConstraint(
+                fields=["enrolment"],
+                condition=Q(revoked_at__isnull=True),
+                name="certificate_one_valid_per_enrolment",
             ),
         ]
 

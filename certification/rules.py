@@ -9,7 +9,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from attendance.rules import AbsenceRate, SessionAttendance, absence_rate, format_rate
-from enrolment.rules import fees_balance, format_euros
+from enrolment.rules import JuryDecision, fees_balance, format_euros
 from grading.rules import AssessmentInfo, GradeEntry, UEResult, format_grade, ue_result
 
 
@@ -171,19 +171,56 @@ def student_result(
     )
 
 
-def attestation_available(
-    *, result: StudentResult, jury_deliberated: bool
-) -> tuple[bool, list[str]]:
-    """Attestation de réussite: every UE validated, not défaillant, jury held (RULES.md §7).
+def jury_decision(result: StudentResult) -> JuryDecision:
+    """The jury's word for a student (RULES.md §7b); fees play no part in it.
 
-    Fees do not block it; the French messages say what does.
+    Precedence: défaillant, ajourné, en attente, admis. A UE whose average is final and below
+    the pass mark makes the student ajourné even while another UE is pending: there is no
+    compensation, so no pending mark can change that outcome.
     """
-    blocking = [r.message for r in result.reasons if r.kind != ReasonCode.FEES_UNPAID]
-    if not jury_deliberated:
-        blocking.append("Le jury n'a pas encore délibéré.")
+    kinds = {reason.kind for reason in result.reasons}
+    if result.defaillant:
+        return JuryDecision.DEFAILLANT
+    if ReasonCode.UE_FAILED in kinds:
+        return JuryDecision.AJOURNE
+    if kinds & {ReasonCode.UE_PENDING, ReasonCode.MAKEUP_PENDING}:
+        return JuryDecision.EN_ATTENTE
+    return JuryDecision.ADMIS
+
+
+MSG_NO_JURY = "Le jury n'a pas encore délibéré."
+
+
+def _not_admis(decision: JuryDecision) -> str:
+    return f"Décision du jury : {decision.label} (seule la décision « admis » y donne droit)."
+
+
+def attestation_available(
+    *, result: StudentResult, decision: JuryDecision | None
+) -> tuple[bool, list[str]]:
+    """Attestation de réussite (RULES.md §7): the latest jury decision is « admis ».
+
+    ``decision`` is ``None`` before any deliberation. Fees do not block it; the French
+    messages say what does.
+    """
+    if decision is None:
+        blocking = [r.message for r in result.reasons if r.kind != ReasonCode.FEES_UNPAID]
+        return False, [*blocking, MSG_NO_JURY]
+    if decision != JuryDecision.ADMIS:
+        academic = [r.message for r in result.reasons if r.kind != ReasonCode.FEES_UNPAID]
+        return False, [_not_admis(decision), *academic]
+    return True, []
+
+
+def certificate_issuable(
+    *, result: StudentResult, decision: JuryDecision | None
+) -> tuple[bool, list[str]]:
+    """The certificate (RULES.md §7): after the jury, decision « admis », fees paid now."""
+    if decision is None:
+        return False, [MSG_NO_JURY]
+    blocking = []
+    if decision != JuryDecision.ADMIS:
+        blocking.append(_not_admis(decision))
+        blocking += [r.message for r in result.reasons if r.kind != ReasonCode.FEES_UNPAID]
+    blocking += [r.message for r in result.reasons if r.kind == ReasonCode.FEES_UNPAID]
     return not blocking, blocking
-
-
-def certificate_issuable(*, result: StudentResult) -> tuple[bool, list[Reason]]:
-    """The certificate needs full eligibility (RULES.md §7 conditions 1–3)."""
-    return result.eligible, list(result.reasons)

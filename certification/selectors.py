@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from attendance.models import Attendance, Session
 from attendance.rules import Presence, SessionAttendance, SessionKind
+from certification.models import Jury
 from certification.rules import StudentResult, UEInput, student_result
 from enrolment.models import UE, Enrolment, Payment, ProgrammeYear
 from grading.models import Assessment, Grade
@@ -155,3 +156,8 @@ def enrolment_result(
     enrolment: Enrolment, *, published_only: bool, now: datetime | None = None
 ) -> EnrolmentResult:
     return results_for([enrolment], published_only=published_only, now=now)[0]
+
+
+def latest_jury(programme_year_id: int) -> Jury | None:
+    """The deliberation in force: the latest one (RULES.md §7b)."""
+    return Jury.objects.filter(programme_year_id=programme_year_id).order_by("-sequence").first()

@@ -13,20 +13,23 @@ import logging
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from cnam_cs.pdf import render_pdf
 from enrolment.models import Enrolment, ProgrammeYear, User
+from enrolment.rules import JuryDecision
 from grading.models import Grade
-from grading.services import grade_unlock, grades_lock
+from grading.services import grade_unlock, grades_lock, grades_publish_corrections
 
 from . import documents, notifications, qr
 from .models import BulkIssueJob, Certificate, CertificateCounter, Jury
-from .rules import certificate_issuable
-from .selectors import cohort_enrolments, cohort_results, enrolment_result
+from .rules import MSG_NO_JURY, certificate_issuable, jury_decision
+from .selectors import cohort_enrolments, cohort_results, enrolment_result, latest_jury
 
 logger = logging.getLogger(__name__)
 
@@ -41,41 +44,121 @@ class CertificationError(Exception):
         self.reasons = list(reasons)
 
 
+def draft_grades(programme_year: ProgrammeYear) -> QuerySet[Grade]:
+    """Marks of the cohort students cannot see yet, corrections under way excepted."""
+    return (
+        Grade.objects.filter(
+            enrolment__in=cohort_enrolments(programme_year),
+            published=False,
+            under_correction=False,
+        )
+        .select_related("assessment__ue", "enrolment__student")
+        .order_by("assessment__ue__code", "assessment__date", "assessment__key", "pk")
+    )
+
+
+def _members(members: str) -> list[str]:
+    return [line.strip() for line in members.splitlines() if line.strip()]
+
+
 @transaction.atomic
 def jury_deliberate(
-    *, programme_year: ProgrammeYear, deliberated_at: dt.datetime, members: str, by: User | None
+    *,
+    programme_year: ProgrammeYear,
+    deliberated_at: dt.datetime,
+    members: str,
+    by: User | None,
+    kind: str | None = None,
+    reason: str = "",
 ) -> Jury:
-    """Record the jury, freeze the cohort's results and lock every grade of the cohort."""
+    """Record a deliberation: each student's decision, the snapshot (PV), and the freeze.
+
+    The first deliberation freezes the cohort (RULES.md §7b); a later one (second session or
+    rectificatif) needs a reason and supersedes it, publishing the corrections under way.
+    Refused, with every reason, while a mark of the cohort is still a draft.
+    """
     members = members.strip()
-    if not members:
-        raise CertificationError(["Indiquez les membres du jury."])
+    reason = reason.strip()
     # Lock the programme year row so that two deliberations cannot interleave.
-    ProgrammeYear.objects.select_for_update().get(pk=programme_year.pk)
-    if Jury.objects.filter(programme_year=programme_year).exists():
-        raise CertificationError(["Le jury de cette promotion a déjà délibéré."])
-    results = cohort_results(programme_year, published_only=False)
+    locked_year = ProgrammeYear.objects.select_for_update().get(pk=programme_year.pk)
+    previous = latest_jury(programme_year.pk)
+    errors: list[str] = []
+    if not _members(members):
+        errors.append("Indiquez les membres du jury.")
+    if previous is None:
+        kind = Jury.Kind.FIRST
+    else:
+        if kind not in {Jury.Kind.SECOND_SESSION, Jury.Kind.RECTIFICATIF}:
+            errors.append(
+                "Le jury a déjà délibéré : choisissez « seconde session » ou « rectificatif »."
+            )
+        if not reason:
+            errors.append("Une nouvelle délibération demande un motif.")
+        if deliberated_at < previous.deliberated_at:
+            errors.append("La date précède celle de la délibération précédente.")
+    drafts = draft_grades(programme_year).count()
+    if drafts:
+        errors.append(
+            f"{drafts} note{'s' if drafts > 1 else ''} de la promotion "
+            f"{'sont' if drafts > 1 else 'est'} encore en brouillon : publiez-les ou "
+            "complétez-les avant de délibérer."
+        )
+    if errors:
+        raise CertificationError(errors)
+
+    enrolments = list(cohort_enrolments(programme_year))
+    # A rectificatif publishes the corrections made since the last deliberation.
+    corrections = list(
+        Grade.objects.filter(enrolment__in=enrolments, under_correction=True).select_related(
+            "assessment"
+        )
+    )
+    grades_publish_corrections(grades=corrections, by=by, reason=reason or JURY_LOCK_REASON)
+    results = cohort_results(programme_year, published_only=True)
     snapshot = documents.jury_snapshot(programme_year=programme_year, results=results)
-    snapshot["deliberated_at"] = deliberated_at.isoformat()
-    snapshot["members"] = [line.strip() for line in members.splitlines() if line.strip()]
+    decisions = {er.enrolment.pk: jury_decision(er.result) for er in results}
+    for student in snapshot["students"]:
+        student["decision"] = decisions[student["enrolment_id"]].value
+    sequence = 1 if previous is None else previous.sequence + 1
+    snapshot.update(
+        sequence=sequence,
+        kind=kind,
+        reason=reason,
+        deliberated_at=deliberated_at.isoformat(),
+        members=_members(members),
+    )
     jury = Jury.objects.create(
         programme_year=programme_year,
+        sequence=sequence,
+        kind=kind,
+        reason=reason[:500],
         deliberated_at=deliberated_at,
         members=members,
         deliberated_by=by,
         snapshot=snapshot,
     )
-    grades_lock(enrolments=[er.enrolment for er in results], by=by, reason=JURY_LOCK_REASON)
-    logger.info("jury %s deliberated by %s", programme_year, getattr(by, "pk", None))
+    for decision in JuryDecision:
+        ids = [pk for pk, d in decisions.items() if d == decision]
+        Enrolment.objects.filter(pk__in=ids).update(jury_decision=decision.value)
+    if locked_year.frozen_at is None:
+        ProgrammeYear.objects.filter(pk=programme_year.pk).update(frozen_at=timezone.now())
+    grades_lock(enrolments=enrolments, by=by, reason=reason or JURY_LOCK_REASON)
+    logger.info(
+        "jury %s deliberated (PV %s) by %s", programme_year, sequence, getattr(by, "pk", None)
+    )
     return jury
 
 
 def jury_grade_unlock(*, grade: Grade, by: User, reason: str) -> None:
-    """After the jury, an admin unlocks one grade with a reason (in the grade's history)."""
+    """After the jury, an admin unlocks one mark to correct it, with a reason (RULES.md §7b).
+
+    The correction stays a draft until the next deliberation (rectificatif) publishes it.
+    """
     if not reason.strip():
         raise CertificationError(["Un motif est obligatoire pour déverrouiller une note."])
     if not grade.locked:
         raise CertificationError(["Cette note n'est pas verrouillée."])
-    grade_unlock(grade=grade, by=by, reason=reason)
+    grade_unlock(grade=grade, by=by, reason=reason, for_correction=True)
 
 
 def _certificate_number(programme_year: ProgrammeYear, sequence: int) -> str:
@@ -83,11 +166,11 @@ def _certificate_number(programme_year: ProgrammeYear, sequence: int) -> str:
 
 
 def _certificate_snapshot(
-    *, enrolment: Enrolment, number: str, issued_on: dt.date, code: str, er: object
+    *, enrolment: Enrolment, number: str, issued_on: dt.date, code: str, jury: Jury
 ) -> dict[str, object]:
     py = enrolment.programme_year
     student = enrolment.student
-    result_data = documents.result_snapshot(er)  # type: ignore[arg-type]
+    decided = jury_student(jury, enrolment.pk)
     return {
         "number": number,
         "issued_on": issued_on.isoformat(),
@@ -105,30 +188,53 @@ def _certificate_snapshot(
             "managing_unit": py.programme.managing_unit,
         },
         "year": py.year,
-        "ues": result_data["ues"],
-        "credits": result_data["credits"],
+        "ues": decided["ues"],
+        "credits": decided["credits"],
+        "jury": {"sequence": jury.sequence, "deliberated_at": jury.deliberated_at.isoformat()},
     }
 
 
+def jury_student(jury: Jury, enrolment_id: int) -> dict[str, Any]:
+    """One student's frozen results in a deliberation's snapshot."""
+    for student in jury.snapshot.get("students", []):
+        if student["enrolment_id"] == enrolment_id:
+            return dict(student)
+    raise CertificationError(["Cet·te élève ne figure pas dans la délibération du jury."])
+
+
 def _existing(enrolment: Enrolment) -> Certificate | None:
-    return Certificate.objects.filter(enrolment_id=enrolment.pk).first()
+    """The enrolment's valid certificate (a revoked one does not count)."""
+    return Certificate.objects.filter(enrolment_id=enrolment.pk, revoked_at__isnull=True).first()
+
+
+def certificate_issuability(enrolment: Enrolment) -> tuple[bool, list[str]]:
+    """Whether a certificate may be issued now, with every French reason when not."""
+    decision = enrolment.jury_decision or None
+    er = enrolment_result(enrolment, published_only=True)
+    return certificate_issuable(
+        result=er.result, decision=JuryDecision(decision) if decision else None
+    )
 
 
 def certificate_issue(
     *, enrolment: Enrolment, by: User | None, issued_on: dt.date | None = None
 ) -> Certificate:
-    """Issue the enrolment's certificate, or return the one already issued.
+    """Issue the enrolment's certificate, or return the valid one already issued.
 
-    Raises ``CertificationError`` with every blocking reason when not eligible.
+    RULES.md §7: only after the jury, for a student whose latest decision is « admis », fees
+    paid at the time of issue. After a revocation, a new certificate takes a new number and
+    records the one it replaces. Raises ``CertificationError`` with every blocking reason.
     """
     existing = _existing(enrolment)
     if existing is not None:
         return existing
-    er = enrolment_result(enrolment, published_only=False)
-    issuable, reasons = certificate_issuable(result=er.result)
+    enrolment.refresh_from_db(fields=["jury_decision", "fees_due"])
+    issuable, reasons = certificate_issuability(enrolment)
     if not issuable:
-        raise CertificationError([r.message for r in reasons])
+        raise CertificationError(reasons)
     py = enrolment.programme_year
+    jury = latest_jury(py.pk)
+    assert jury is not None  # issuable implies a deliberation
     CertificateCounter.objects.get_or_create(programme_year=py)
     try:
         with transaction.atomic():
@@ -149,8 +255,13 @@ def certificate_issue(
                 issued_on=day,
                 issued_by=by,
                 verification_code=code,
+                replaces=Certificate.objects.filter(
+                    enrolment_id=enrolment.pk, revoked_at__isnull=False, replaced_by__isnull=True
+                )
+                .order_by("-sequence")
+                .first(),
                 snapshot=_certificate_snapshot(
-                    enrolment=enrolment, number=number, issued_on=day, code=code, er=er
+                    enrolment=enrolment, number=number, issued_on=day, code=code, jury=jury
                 ),
             )
             pdf = render_pdf(
@@ -165,7 +276,7 @@ def certificate_issue(
             certificate.save(update_fields=["pdf", "sha256"])
             notifications.certificate_issued(certificate)
     except IntegrityError:
-        # Another writer issued it between our check and our insert (unique enrolment).
+        # Another writer issued it between our check and our insert (one valid per enrolment).
         existing = _existing(enrolment)
         if existing is None:
             raise
@@ -197,9 +308,26 @@ class CohortPlan:
 
 
 def cohort_plan(programme_year: ProgrammeYear) -> CohortPlan:
-    """Who a bulk issuance targets: the cohort's eligible students (issued ones included)."""
-    results = cohort_results(programme_year, published_only=False)
-    eligible = [er.enrolment for er in results if er.result.eligible]
+    """Who a bulk issuance targets: « admis » at the latest deliberation with fees paid.
+
+    Issued ones are included (a re-run skips them); a student whose certificate was revoked
+    is left out: issuing a replacement is a decision taken one student at a time.
+    """
+    if latest_jury(programme_year.pk) is None:
+        return CohortPlan(eligible=[], not_eligible=0)
+    results = cohort_results(programme_year, published_only=True)
+    revoked = set(
+        Certificate.objects.filter(
+            programme_year=programme_year, revoked_at__isnull=False
+        ).values_list("enrolment_id", flat=True)
+    )
+    eligible = [
+        er.enrolment
+        for er in results
+        if er.enrolment.jury_decision == JuryDecision.ADMIS
+        and er.result.fees_paid
+        and er.enrolment.pk not in revoked
+    ]
     return CohortPlan(eligible=eligible, not_eligible=len(results) - len(eligible))
 
 
@@ -207,6 +335,8 @@ def bulk_issue_start(*, programme_year: ProgrammeYear, by: User | None) -> BulkI
     """Create the job and queue it for a worker (``manage.py db_worker``)."""
     from .tasks import issue_cohort
 
+    if latest_jury(programme_year.pk) is None:
+        raise CertificationError([MSG_NO_JURY])
     plan = cohort_plan(programme_year)
     job = BulkIssueJob.objects.create(
         programme_year=programme_year, created_by=by, total=len(plan.eligible)
@@ -234,9 +364,9 @@ def bulk_issue_run(*, job_id: int) -> BulkIssueJob:
     job = BulkIssueJob.objects.select_related("programme_year__programme").get(pk=job_id)
     plan = cohort_plan(job.programme_year)
     issued = set(
-        Certificate.objects.filter(enrolment__in=plan.eligible).values_list(
-            "enrolment_id", flat=True
-        )
+        Certificate.objects.filter(
+            enrolment__in=plan.eligible, revoked_at__isnull=True
+        ).values_list("enrolment_id", flat=True)
     )
     BulkIssueJob.objects.filter(pk=job.pk).update(
         status=BulkIssueJob.Status.RUNNING,

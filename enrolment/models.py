@@ -9,6 +9,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from .rules import JuryDecision
+
 YEAR_VALIDATOR = RegexValidator(
     r"^[0-9]{4}-[0-9]{4}$", _("L'année universitaire s'écrit « 2024-2025 ».")
 )
@@ -63,6 +65,9 @@ class ProgrammeYear(models.Model):
     justified_absences_count = models.BooleanField(
         _("les absences justifiées comptent"), default=True
     )
+    # Set by the jury's first deliberation (certification.services): from then on the
+    # cohort's academic data is frozen (RULES.md §7b, enforced by enrolment.freeze).
+    frozen_at = models.DateTimeField(_("résultats figés le"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("promotion")
@@ -84,6 +89,10 @@ class ProgrammeYear(models.Model):
     @property
     def end_year(self) -> int:
         return int(self.year[-4:])
+
+    @property
+    def is_frozen(self) -> bool:
+        return self.frozen_at is not None
 
 
 class UE(models.Model):
@@ -194,6 +203,21 @@ class Enrolment(models.Model):
         validators=[MinValueValidator(Decimal("0"))],
     )
     created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
+    # The decision of the latest deliberation (RULES.md §7b), written only by
+    # certification.services.jury_deliberate with that deliberation's snapshot, so that every
+    # app (the relevé in grading included) reads the same word without importing certification.
+    jury_decision = models.CharField(
+        _("décision du jury"),
+        max_length=12,
+        choices=[
+            (JuryDecision.ADMIS.value, _("admis")),
+            (JuryDecision.EN_ATTENTE.value, _("en attente")),
+            (JuryDecision.AJOURNE.value, _("ajourné")),
+            (JuryDecision.DEFAILLANT.value, _("défaillant")),
+        ],
+        blank=True,
+        editable=False,
+    )
 
     class Meta:
         verbose_name = _("inscription")

@@ -104,8 +104,10 @@ def dashboard_years() -> list[YearSummary]:
                 "enrolments", filter=Q(enrolments__status="completed"), distinct=True
             ),
             # Reverse relations of the certification app: read without importing it.
-            n_certificates=Count("certificates", distinct=True),
-            jury_at=F("jury__deliberated_at"),
+            n_certificates=Count(
+                "certificates", filter=Q(certificates__revoked_at__isnull=True), distinct=True
+            ),
+            jury_at=F("frozen_at"),
         )
         .order_by("programme__code", "-year")
     )

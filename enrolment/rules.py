@@ -14,6 +14,30 @@ _CENT = Decimal("0.01")
 _NBSP = "\xa0"
 
 
+class JuryDecision(StrEnum):
+    """The jury's decision for a student (RULES.md §7b), as exported (INTERCHANGE.md)."""
+
+    ADMIS = "admis"
+    EN_ATTENTE = "en_attente"
+    AJOURNE = "ajourne"
+    DEFAILLANT = "defaillant"
+
+    @property
+    def label(self) -> str:
+        """The same word on every page and document."""
+        return JURY_DECISION_LABELS[self]
+
+
+JURY_DECISION_LABELS: Mapping[JuryDecision, str] = MappingProxyType(
+    {
+        JuryDecision.ADMIS: "admis",
+        JuryDecision.EN_ATTENTE: "en attente",
+        JuryDecision.AJOURNE: "ajourné",
+        JuryDecision.DEFAILLANT: "défaillant",
+    }
+)
+
+
 def fees_balance(*, due: Decimal, payments: Iterable[Decimal]) -> Decimal:
     """Return what is still due: amount due minus payments (refunds are negative payments).
 

@@ -60,6 +60,9 @@ class Grade(models.Model):
     value = models.DecimalField(_("note"), max_digits=4, decimal_places=2, null=True, blank=True)
     published = models.BooleanField(_("publiée"), default=False)
     locked = models.BooleanField(_("verrouillée"), default=False)
+    # Unlocked by an admin after the jury (RULES.md §7b): a change stays a draft, which only
+    # the next deliberation (rectificatif) publishes and locks again.
+    under_correction = models.BooleanField(_("en correction"), default=False)
     plagiarism_report = models.TextField(_("rapport de plagiat"), blank=True)
     version = models.PositiveIntegerField(default=1)
     updated_at = models.DateTimeField(_("modifiée le"), auto_now=True)

@@ -57,17 +57,24 @@ def student_line(item: EnrolmentResult) -> dict[str, Any]:
     }
 
 
+def _with_decision(line: dict[str, Any], item: EnrolmentResult) -> dict[str, Any]:
+    """INTERCHANGE.md: ``decision`` of the latest deliberation, once the jury has deliberated."""
+    return {**line, "decision": item.enrolment.jury_decision or None}
+
+
 def results_document(
     programme_year: ProgrammeYear, *, now: datetime | None = None
 ) -> dict[str, Any]:
     """Every enrolment that is not withdrawn, by student number, whatever is published."""
+    deliberated = programme_year.is_frozen
+    students = []
+    for item in cohort_results(programme_year, published_only=False, now=now):
+        line = student_line(item)
+        students.append(_with_decision(line, item) if deliberated else line)
     return {
         "programme": programme_year.programme.code,
         "year": programme_year.year,
-        "students": [
-            student_line(item)
-            for item in cohort_results(programme_year, published_only=False, now=now)
-        ],
+        "students": students,
     }
 
 
@@ -95,6 +102,9 @@ def results_csv(programme_year: ProgrammeYear, *, now: datetime | None = None) -
     for code in codes:
         header += [f"{code}_average", f"{code}_status", f"{code}_credits"]
     header += ["credits", "absence_rate", "defaillant", "fees_paid", "eligible", "reasons"]
+    deliberated = programme_year.is_frozen
+    if deliberated:
+        header.append("decision")
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow([neutralise(cell) for cell in header])
@@ -117,5 +127,7 @@ def results_csv(programme_year: ProgrammeYear, *, now: datetime | None = None) -
             _flag(line["eligible"]),
             "|".join(line["reasons"]),
         ]
+        if deliberated:
+            row.append(item.enrolment.jury_decision)
         writer.writerow([neutralise(cell) for cell in row])
     return "\ufeff" + buffer.getvalue()

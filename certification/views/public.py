@@ -33,37 +33,42 @@ def _too_many(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def _public_facts(certificate: Certificate) -> dict[str, object]:
+    """What anyone may learn of a certificate: holder, programme, year, date, number, status."""
+    s = certificate.snapshot
+    replacement = (
+        Certificate.objects.filter(replaces_id=certificate.pk).values_list("number", flat=True)
+    ).first()
+    return {
+        "number": certificate.number,
+        "issued_on": certificate.issued_on,
+        "holder": f"{s['holder']['first_name']} {s['holder']['last_name'].upper()}",
+        "programme": s["programme"],
+        "year": s["year"],
+        "revoked_at": certificate.revoked_at,
+        "replaced_by": replacement,
+    }
+
+
+_PUBLIC_FIELDS = ("number", "issued_on", "snapshot", "revoked_at", "verification_code")
+
+
 def verify(request: HttpRequest, code: str) -> HttpResponse:
     """Holder, programme, year, date, number and status — nothing else; wrong code → 404."""
     if _throttled(request):
         return _too_many(request)
     if len(code) > 64:
         raise Http404
-    certificate = (
-        Certificate.objects.filter(verification_code=code)
-        .only("number", "issued_on", "snapshot", "revoked_at", "verification_code")
-        .first()
-    )
+    certificate = Certificate.objects.filter(verification_code=code).only(*_PUBLIC_FIELDS).first()
     if certificate is None:
         raise Http404
-    s = certificate.snapshot
-    return render(
-        request,
-        "certification/public/verify.html",
-        {
-            "number": certificate.number,
-            "issued_on": certificate.issued_on,
-            "holder": f"{s['holder']['first_name']} {s['holder']['last_name'].upper()}",
-            "programme": s["programme"],
-            "year": s["year"],
-            "revoked_at": certificate.revoked_at,
-        },
-    )
+    return render(request, "certification/public/verify.html", _public_facts(certificate))
 
 
 @require_http_methods(["GET", "POST"])
 def verify_upload(request: HttpRequest) -> HttpResponse:
-    """Anyone uploads a PDF: « authentique » when its SHA-256 is an issued certificate's."""
+    """Anyone uploads a PDF: « authentique » when its SHA-256 is a valid certificate's,
+    « révoqué » when it is a revoked one's, « inconnu » otherwise; the holder always named."""
     outcome = None
     form = VerifyUploadForm()
     if request.method == "POST":
@@ -75,11 +80,9 @@ def verify_upload(request: HttpRequest) -> HttpResponse:
             for chunk in form.cleaned_data["document"].chunks():
                 digest.update(chunk)
             certificate = (
-                Certificate.objects.filter(sha256=digest.hexdigest())
-                .only("number", "revoked_at")
-                .first()
+                Certificate.objects.filter(sha256=digest.hexdigest()).only(*_PUBLIC_FIELDS).first()
             )
-            outcome = {"certificate": certificate}
+            outcome = {"facts": _public_facts(certificate) if certificate else None}
     return render(
         request, "certification/public/verify_upload.html", {"form": form, "outcome": outcome}
     )

@@ -1,7 +1,9 @@
 """Registrar pages of the certification app: juries, deliberation, certificates, bulk jobs."""
 
+from dataclasses import dataclass
+
 from django.contrib import messages
-from django.db.models import Prefetch
+from django.db.models import Count, Max, Prefetch
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import URLPattern, path, reverse
@@ -9,19 +11,22 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from enrolment.models import Enrolment, ProgrammeYear
+from enrolment.rules import JuryDecision
 from enrolment.views.registrar import registrar_required
 from grading.models import Grade, GradeHistory
 
 from .. import documents, qr, services
-from ..forms import DeliberateForm, ReasonForm
+from ..forms import DeliberateForm, IssueCohortForm, ReasonForm
 from ..models import BulkIssueJob, Certificate, Jury
-from ..selectors import cohort_results
+from ..selectors import cohort_enrolments, cohort_results
 
 
 @registrar_required
 def jury_list(request: HttpRequest) -> HttpResponse:
-    years = ProgrammeYear.objects.select_related("programme", "jury").order_by(
-        "programme__code", "-year"
+    years = (
+        ProgrammeYear.objects.select_related("programme")
+        .annotate(n_juries=Count("juries"), last_at=Max("juries__deliberated_at"))
+        .order_by("programme__code", "-year")
     )
     return render(request, "certification/registrar/juries.html", {"years": years})
 
@@ -32,32 +37,90 @@ def _programme_year(programme_year_id: int) -> ProgrammeYear:
     )
 
 
+@dataclass(frozen=True)
+class CertificateCell:
+    """What the jury table shows in a student's certificate column."""
+
+    number: str | None  # the valid certificate, if any
+    pk: int | None
+    issuable: bool
+    flagged: bool  # a valid certificate whose holder is no longer « admis » (RULES.md §7b)
+    revoked: list[str]
+
+
+def _certificate_cells(
+    py: ProgrammeYear, rows: list[documents.JuryRow]
+) -> dict[int, CertificateCell]:
+    valid: dict[int, Certificate] = {}
+    revoked: dict[int, list[str]] = {}
+    for c in Certificate.objects.filter(programme_year=py).only(
+        "pk", "number", "enrolment_id", "revoked_at"
+    ):
+        if c.revoked_at is None:
+            valid[c.enrolment_id] = c
+        else:
+            revoked.setdefault(c.enrolment_id, []).append(c.number)
+    decisions = dict(Enrolment.objects.filter(programme_year=py).values_list("pk", "jury_decision"))
+    cells: dict[int, CertificateCell] = {}
+    for row in rows:
+        current = valid.get(row.enrolment_id)
+        admis = decisions.get(row.enrolment_id) == JuryDecision.ADMIS
+        cells[row.enrolment_id] = CertificateCell(
+            number=current.number if current else None,
+            pk=current.pk if current else None,
+            issuable=current is None and admis and row.fees_paid,
+            flagged=current is not None and not admis,
+            revoked=revoked.get(row.enrolment_id, []),
+        )
+    return cells
+
+
 def _jury_page(
-    request: HttpRequest, py: ProgrammeYear, form: DeliberateForm | None = None
+    request: HttpRequest,
+    py: ProgrammeYear,
+    form: DeliberateForm | None = None,
+    issue_form: IssueCohortForm | None = None,
 ) -> HttpResponse:
-    jury = Jury.objects.filter(programme_year=py).first()
+    juries = list(Jury.objects.filter(programme_year=py).order_by("sequence"))
+    latest = juries[-1] if juries else None
     results = cohort_results(py, published_only=False)
     rows = documents.jury_rows(results)
-    certificates = dict(
-        Certificate.objects.filter(programme_year=py).values_list("enrolment_id", "number")
-    )
+    decided = {
+        er.enrolment.pk: JuryDecision(er.enrolment.jury_decision).label
+        for er in results
+        if er.enrolment.jury_decision
+    }
+    cells = _certificate_cells(py, rows)
+    drafts = list(services.draft_grades(py)[:200])
+    n_drafts = services.draft_grades(py).count() if len(drafts) == 200 else len(drafts)
+    to_issue = sum(1 for cell in cells.values() if cell.issuable)
     ue_codes = sorted({cell.code for row in rows for cell in row.ues})
     context = {
         "py": py,
-        "jury": jury,
-        "rows": [(row, certificates.get(row.enrolment_id)) for row in rows],
+        "juries": [(jury, documents.jury_title(jury)) for jury in juries],
+        "latest": latest,
+        "rows": [
+            (
+                row,
+                decided.get(row.enrolment_id, ""),
+                cells[row.enrolment_id],
+            )
+            for row in rows
+        ],
         "ue_codes": ue_codes,
-        "eligible": sum(1 for r in rows if r.eligible),
-        "to_issue": sum(1 for r in rows if r.eligible and r.enrolment_id not in certificates),
-        "form": form or DeliberateForm(),
+        "drafts": drafts,
+        "n_drafts": n_drafts,
+        "corrections": Grade.objects.filter(
+            enrolment__programme_year=py, under_correction=True
+        ).count(),
+        "flagged": sum(1 for cell in cells.values() if cell.flagged),
+        "to_issue": to_issue,
+        "form": form or DeliberateForm(later=latest is not None, count=len(rows)),
+        "issue_form": issue_form or IssueCohortForm(count=to_issue),
         "last_job": BulkIssueJob.objects.filter(programme_year=py).first(),
     }
-    return render(
-        request,
-        "certification/registrar/jury.html",
-        context,
-        status=400 if form is not None else 200,
-    )
+    bad = form is not None or issue_form is not None
+    return render(request, "certification/registrar/jury.html", context, status=400 if bad else 200)
 
 
 @registrar_required
@@ -69,13 +132,17 @@ def jury_detail(request: HttpRequest, programme_year_id: int) -> HttpResponse:
 @registrar_required
 def jury_deliberate(request: HttpRequest, programme_year_id: int) -> HttpResponse:
     py = _programme_year(programme_year_id)
-    form = DeliberateForm(request.POST)
+    later = Jury.objects.filter(programme_year=py).exists()
+    count = cohort_enrolments(py).count()
+    form = DeliberateForm(request.POST, later=later, count=count)
     if form.is_valid():
         try:
-            services.jury_deliberate(
+            jury = services.jury_deliberate(
                 programme_year=py,
                 deliberated_at=form.cleaned_data["deliberated_at"],
                 members=form.cleaned_data["members"],
+                kind=form.cleaned_data.get("kind"),
+                reason=form.cleaned_data.get("reason", ""),
                 by=request.user,
             )
         except services.CertificationError as exc:
@@ -83,10 +150,12 @@ def jury_deliberate(request: HttpRequest, programme_year_id: int) -> HttpRespons
                 form.add_error(None, reason)
         else:
             messages.success(
-                request, _("Délibération enregistrée : résultats figés et notes verrouillées.")
+                request,
+                _("%(title)s enregistré : décisions figées et notes verrouillées.")
+                % {"title": documents.jury_title(jury)},
             )
             return redirect("certification:registrar-jury", programme_year_id=py.pk)
-    return _jury_page(request, py, form)
+    return _jury_page(request, py, form=form)
 
 
 def _enrolment(enrolment_id: int) -> Enrolment:
@@ -113,7 +182,10 @@ def jury_student(request: HttpRequest, enrolment_id: int) -> HttpResponse:
             "enrolment": enrolment,
             "grades": grades,
             "form": ReasonForm(),
-            "certificate": Certificate.objects.filter(enrolment=enrolment).first(),
+            "certificates": Certificate.objects.filter(enrolment=enrolment).order_by("sequence"),
+            "decision": JuryDecision(enrolment.jury_decision).label
+            if enrolment.jury_decision
+            else "",
         },
     )
 
@@ -160,7 +232,15 @@ def certificate_issue(request: HttpRequest, enrolment_id: int) -> HttpResponse:
 @registrar_required
 def bulk_issue(request: HttpRequest, programme_year_id: int) -> HttpResponse:
     py = _programme_year(programme_year_id)
-    job = services.bulk_issue_start(programme_year=py, by=request.user)
+    plan = services.cohort_plan(py)
+    form = IssueCohortForm(request.POST, count=len(plan.eligible))
+    if not form.is_valid():
+        return _jury_page(request, py, issue_form=form)
+    try:
+        job = services.bulk_issue_start(programme_year=py, by=request.user)
+    except services.CertificationError as exc:
+        messages.error(request, " ".join(exc.reasons))
+        return redirect("certification:registrar-jury", programme_year_id=py.pk)
     return redirect("certification:registrar-bulk-job", job_id=job.pk)
 
 
@@ -223,14 +303,25 @@ def certificate_list(request: HttpRequest) -> HttpResponse:
 @registrar_required
 def certificate_detail(request: HttpRequest, certificate_id: int) -> HttpResponse:
     certificate = get_object_or_404(
-        Certificate.objects.select_related("enrolment__student", "programme_year__programme"),
+        Certificate.objects.select_related(
+            "enrolment__student",
+            "enrolment__programme_year",
+            "programme_year__programme",
+            "replaces",
+        ),
         pk=certificate_id,
     )
+    replaced_by = Certificate.objects.filter(replaces=certificate).first()
+    reissue_reasons: list[str] = []
+    if certificate.revoked_at is not None and replaced_by is None:
+        _, reissue_reasons = services.certificate_issuability(certificate.enrolment)
     return render(
         request,
         "certification/registrar/certificate.html",
         {
             "certificate": certificate,
+            "replaced_by": replaced_by,
+            "reissue_reasons": reissue_reasons,
             "qr_svg": qr.qr_svg(certificate.snapshot["verification_url"]),
             "form": ReasonForm(),
         },

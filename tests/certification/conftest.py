@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from tests.factories import (
     AssessmentFactory,
@@ -14,8 +15,27 @@ from tests.factories import (
 )
 
 
-def make_cohort(n: int = 3, *, failing: int = 0, unpaid: int = 0) -> dict:
-    """``n`` eligible students, then ``failing`` with a failed UE and ``unpaid`` owing fees."""
+def deliberate(py, *, by=None, kind=None, reason="", members="Présidente : A. Martin"):
+    """Record a deliberation through the service (every mark published beforehand)."""
+    from certification.services import jury_deliberate
+
+    return jury_deliberate(
+        programme_year=py,
+        deliberated_at=timezone.now(),
+        members=members,
+        by=by,
+        kind=kind,
+        reason=reason,
+    )
+
+
+def make_cohort(
+    n: int = 3, *, failing: int = 0, unpaid: int = 0, deliberated: bool = False
+) -> dict:
+    """``n`` eligible students, then ``failing`` with a failed UE and ``unpaid`` owing fees.
+
+    Every mark is published; ``deliberated`` records the first deliberation.
+    """
     py = ProgrammeYearFactory()
     ue1 = UEFactory(programme_year=py, code="RSV206", credits=8)
     ue2 = UEFactory(programme_year=py, code="RSV207", credits=4)
@@ -31,12 +51,20 @@ def make_cohort(n: int = 3, *, failing: int = 0, unpaid: int = 0) -> dict:
         value = Decimal("8.5") if n <= i < n + failing else Decimal("12")
         GradeFactory(assessment=a2, enrolment=e, value=value)
         enrolments.append(e)
+    if deliberated:
+        deliberate(py)
     return {"py": py, "ues": [ue1, ue2], "enrolments": enrolments, "assessments": [a1, a2]}
 
 
 @pytest.fixture
 def cohort(db):
     return make_cohort(3, failing=1, unpaid=1)
+
+
+@pytest.fixture
+def deliberated(db):
+    """The same cohort after its first deliberation: 3 admis, 1 ajourné, 1 admis owing fees."""
+    return make_cohort(3, failing=1, unpaid=1, deliberated=True)
 
 
 @pytest.fixture

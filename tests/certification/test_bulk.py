@@ -7,6 +7,13 @@ from certification import services
 from certification.models import BulkIssueJob, Certificate
 from certification.tasks import issue_cohort
 
+
+@pytest.fixture
+def cohort(deliberated):
+    """Issuing comes after the jury: these tests start from the deliberated cohort."""
+    return deliberated
+
+
 IMMEDIATE = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 
 
@@ -48,7 +55,7 @@ def test_db_worker_batch_runs_the_queued_job(settings):
     from tests.certification.conftest import make_cohort
 
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-    cohort = make_cohort(2)
+    cohort = make_cohort(2, deliberated=True)
     job = services.bulk_issue_start(programme_year=cohort["py"], by=None)
     assert Certificate.objects.count() == 0
     call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload")

@@ -13,6 +13,12 @@ from tests.certification.conftest import make_cohort
 from tests.factories import RegistrarFactory
 
 
+@pytest.fixture
+def cohort(deliberated):
+    """Issuing comes after the jury: these tests start from the deliberated cohort."""
+    return deliberated
+
+
 def test_issuing_freezes_number_snapshot_pdf_and_sha256(cohort, registrar):
     e = cohort["enrolments"][0]
     cert = services.certificate_issue(enrolment=e, by=registrar)
@@ -35,7 +41,7 @@ def test_issuing_twice_returns_the_same_certificate_and_mails_once(cohort, regis
 
 @pytest.mark.django_db(transaction=True)
 def test_certificate_issued_email_is_sent_once():
-    cohort = make_cohort(1)
+    cohort = make_cohort(1, deliberated=True)
     e = cohort["enrolments"][0]
     services.certificate_issue(enrolment=e, by=None)
     services.certificate_issue(enrolment=e, by=None)
@@ -58,19 +64,31 @@ def test_unpaid_fees_are_refused_with_the_amount(cohort, registrar):
     assert exc.value.reasons == ["150,00\xa0€ restent dus"]
 
 
-def test_pending_ue_and_missed_assessment_are_refused_with_every_reason(cohort, registrar):
+def test_pending_ue_and_missed_assessment_are_refused_with_every_reason(db, registrar):
     from grading.models import Grade
+    from tests.certification.conftest import deliberate
 
+    cohort = make_cohort(1)
     e = cohort["enrolments"][0]
     Grade.objects.filter(enrolment=e, assessment=cohort["assessments"][0]).delete()
     Grade.objects.filter(enrolment=e, assessment=cohort["assessments"][1]).update(
         status="absent", value=None
     )
+    deliberate(cohort["py"])
     with pytest.raises(services.CertificationError) as exc:
         services.certificate_issue(enrolment=e, by=registrar)
     text = " | ".join(exc.value.reasons)
+    assert "Décision du jury : défaillant" in text
     assert "UE RSV206 en attente" in text
     assert "Non composé : RSV207-CT" in text
+
+
+def test_no_certificate_before_the_jury(db, registrar):
+    cohort = make_cohort(1)
+    with pytest.raises(services.CertificationError) as exc:
+        services.certificate_issue(enrolment=cohort["enrolments"][0], by=registrar)
+    assert exc.value.reasons == ["Le jury n'a pas encore délibéré."]
+    assert not Certificate.objects.exists()
 
 
 def test_numbers_are_gapless_in_issue_order(cohort, registrar):
@@ -117,7 +135,7 @@ def _issue_retrying_shared_cache_locks(enrolment, registrar):
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_issuance_gives_one_certificate_per_student_gapless():
-    cohort = make_cohort(8)
+    cohort = make_cohort(8, deliberated=True)
     registrar = RegistrarFactory()
     enrolments = cohort["enrolments"]
     errors: list[BaseException] = []

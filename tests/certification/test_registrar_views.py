@@ -11,12 +11,19 @@ def test_jury_page_deliberate_bulk_issue_pv_and_attestation(client, cohort, regi
     client.force_login(registrar)
     page = client.get(reverse("certification:registrar-jury", args=[py.pk])).content.decode()
     assert "RSV207 : moyenne 8,50 &lt; 10" in page and "150,00" in page
-    r = client.post(
-        reverse("certification:registrar-jury-deliberate", args=[py.pk]),
-        {"deliberated_at": "2025-07-01T14:00", "members": "Mme A\nM. B"},
-    )
+    assert "Délivrer les certificats" not in page  # nothing to issue before the jury
+    deliberate_url = reverse("certification:registrar-jury-deliberate", args=[py.pk])
+    form = {"deliberated_at": "2025-07-01T14:00", "members": "Mme A\nM. B"}
+    r = client.post(deliberate_url, form)
+    assert r.status_code == 400 and not Jury.objects.exists()
+    assert "Cochez la case de confirmation" in r.content.decode()
+    r = client.post(deliberate_url, {**form, "confirm": "on"})
     assert r.status_code == 302 and Jury.objects.filter(programme_year=py).exists()
+    page = client.get(reverse("certification:registrar-jury", args=[py.pk])).content.decode()
+    assert "Je confirme la délivrance de 3 certificats." in page
     r = client.post(reverse("certification:registrar-bulk-issue", args=[py.pk]))
+    assert r.status_code == 400 and not BulkIssueJob.objects.exists()
+    r = client.post(reverse("certification:registrar-bulk-issue", args=[py.pk]), {"confirm": "on"})
     job = BulkIssueJob.objects.get()
     assert r.url == reverse("certification:registrar-bulk-job", args=[job.pk])
     state = client.get(reverse("certification:registrar-bulk-job-status", args=[job.pk])).json()

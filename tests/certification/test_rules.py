@@ -13,8 +13,10 @@ from certification.rules import (
     UEInput,
     attestation_available,
     certificate_issuable,
+    jury_decision,
     student_result,
 )
+from enrolment.rules import JuryDecision
 from grading.rules import AssessmentInfo, AssessmentKind, GradeEntry, GradeStatus, UEStatus
 
 D = Decimal
@@ -79,6 +81,7 @@ def run(
 
 GOOD_206 = {"RSV206-CC1": graded("12"), "RSV206-CT": graded("14")}
 GOOD_207 = {"RSV207-CT": graded("15")}
+FAILED_207 = {"RSV207-CT": graded("9")}
 
 
 def test_good_student_is_eligible_with_all_credits():
@@ -88,8 +91,8 @@ def test_good_student_is_eligible_with_all_credits():
     assert result.credits == 12
     assert result.fees_paid
     assert result.balance == 0
-    issuable, reasons = certificate_issuable(result=result)
-    assert issuable and reasons == []
+    assert jury_decision(result) == JuryDecision.ADMIS
+    assert certificate_issuable(result=result, decision=JuryDecision.ADMIS) == (True, [])
 
 
 def test_several_reasons_are_all_given_sorted_as_strings():
@@ -173,31 +176,69 @@ def test_overpaid_fees_do_not_block():
     assert result.eligible
 
 
-def test_attestation_needs_validated_ues_no_defaillance_and_the_jury_but_not_fees():
+def test_attestation_needs_the_jury_and_admis_but_not_fees():
     unpaid = run(GOOD_206, GOOD_207, payments=())
-    assert attestation_available(result=unpaid, jury_deliberated=True) == (True, [])
-    available, why = attestation_available(result=unpaid, jury_deliberated=False)
+    assert jury_decision(unpaid) == JuryDecision.ADMIS
+    assert attestation_available(result=unpaid, decision=JuryDecision.ADMIS) == (True, [])
+    available, why = attestation_available(result=unpaid, decision=None)
     assert not available
     assert why == ["Le jury n'a pas encore délibéré."]
-    issuable, reasons = certificate_issuable(result=unpaid)
+    issuable, reasons = certificate_issuable(result=unpaid, decision=JuryDecision.ADMIS)
     assert not issuable
-    assert [r.code for r in reasons] == ["fees_unpaid"]
+    assert reasons == ["1\xa0200,00\xa0€ restent dus"]
+
+
+def test_certificate_is_refused_before_the_jury_whatever_the_results():
+    result = run(GOOD_206, GOOD_207, sessions=[session()] * 10)
+    assert certificate_issuable(result=result, decision=None) == (
+        False,
+        ["Le jury n'a pas encore délibéré."],
+    )
 
 
 @pytest.mark.parametrize(
-    ("rsv206", "rsv207", "sessions"),
+    ("rsv206", "rsv207", "sessions", "decision"),
     [
-        ({"RSV206-CC1": ABSENT, "RSV206-CT": graded("20")}, GOOD_207, ()),
-        (GOOD_206, {"RSV207-CT": graded("9")}, ()),
-        (GOOD_206, {}, ()),
-        (GOOD_206, GOOD_207, (session(presence=Presence.ABSENT),)),
+        # défaillant by assessment wins over a validated UE and over everything else
+        ({"RSV206-CC1": ABSENT, "RSV206-CT": graded("20")}, GOOD_207, (), "defaillant"),
+        # défaillant by absence rate, even with every UE validated
+        (GOOD_206, GOOD_207, (session(presence=Presence.ABSENT),), "defaillant"),
+        # défaillant beats ajourné
+        (
+            {"RSV206-CC1": ABSENT, "RSV206-CT": graded("2")},
+            {"RSV207-CT": graded("9")},
+            (),
+            "defaillant",
+        ),
+        # ajourné: a UE below the pass mark
+        (GOOD_206, {"RSV207-CT": graded("9")}, (), "ajourne"),
+        # ajourné beats en attente: no make-up can compensate a failed UE
+        (
+            {"RSV206-CC1": graded("12"), "RSV206-CT": JUSTIFIED},
+            {"RSV207-CT": graded("9")},
+            (),
+            "ajourne",
+        ),
+        # en attente: a UE with no mark yet, or a make-up to sit
+        (GOOD_206, {}, (), "en_attente"),
+        ({"RSV206-CC1": graded("12"), "RSV206-CT": JUSTIFIED}, GOOD_207, (), "en_attente"),
+        (GOOD_206, GOOD_207, (), "admis"),
     ],
 )
-def test_attestation_is_refused_while_a_ue_or_attendance_blocks(rsv206, rsv207, sessions):
+def test_jury_decision_follows_the_precedence_of_rules_7b(rsv206, rsv207, sessions, decision):
     result = run(rsv206, rsv207, sessions=sessions)
-    available, why = attestation_available(result=result, jury_deliberated=True)
-    assert not available
-    assert why
+    assert jury_decision(result) == JuryDecision(decision)
+    available, why = attestation_available(result=result, decision=jury_decision(result))
+    assert available is (decision == "admis")
+    assert bool(why) is (decision != "admis")
+
+
+def test_a_decision_other_than_admis_refuses_with_the_word_and_every_reason():
+    result = run(GOOD_206, {"RSV207-CT": graded("8.5")})
+    issuable, reasons = certificate_issuable(result=result, decision=JuryDecision.AJOURNE)
+    assert not issuable
+    assert reasons[0].startswith("Décision du jury : ajourné")
+    assert "UE RSV207 : moyenne 8,50 < 10" in reasons
 
 
 def test_reason_exposes_its_kind_and_subject():

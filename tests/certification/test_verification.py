@@ -8,6 +8,12 @@ from certification import services
 
 
 @pytest.fixture
+def cohort(deliberated):
+    """Issuing comes after the jury: these tests start from the deliberated cohort."""
+    return deliberated
+
+
+@pytest.fixture
 def cert(cohort, registrar):
     return services.certificate_issue(enrolment=cohort["enrolments"][0], by=registrar)
 
