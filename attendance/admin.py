@@ -1,12 +1,106 @@
-from django.contrib import admin
+"""Admin of the planning and the rolls. Once the jury has deliberated on a cohort, its sessions
+already held and their rolls are read-only here (RULES.md §7b); writes go through the
+attendance services, which refuse them too."""
 
-from . import models
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db import transaction
+from django.http import HttpRequest
+
+from enrolment.freeze import SESSIONS_FROZEN, refusal
+
+from . import models, services
+from .selectors import session_frozen
+
+
+class SessionAdminForm(forms.ModelForm):
+    class Meta:
+        model = models.Session
+        fields = ["ue", "key", "title", "kind", "start", "end", "site", "room", "cancelled"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        # Before _post_clean the instance still holds the stored values, read by the check.
+        wanted = models.Session(pk=self.instance.pk, ue=data.get("ue"), end=data.get("end"))
+        if data.get("ue") is not None:
+            services.session_ensure_open(session=wanted, new_end=data.get("end"), lock=False)
+        elif self.instance.pk is not None:
+            services.session_ensure_open(session=self.instance, lock=False)
+        return data
+
+
+class AttendanceAdminForm(forms.ModelForm):
+    class Meta:
+        model = models.Attendance
+        fields = [
+            "session",
+            "enrolment",
+            "presence",
+            "minutes_missed",
+            "justified",
+            "justification_reason",
+            "justification_document",
+            "recorded_by",
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        sessions = {data.get("session")}
+        if self.instance.pk is not None:
+            sessions.add(self.instance.session)
+        for session in sessions - {None}:
+            services.session_ensure_open(session=session, lock=False)
+        return data
+
+
+class _FrozenSessionMixin:
+    """Read-only and undeletable once frozen; the reason is shown on the page."""
+
+    def _session_of(self, obj: Any) -> models.Session | None:
+        raise NotImplementedError
+
+    def _frozen(self, obj: Any) -> bool:
+        session = self._session_of(obj) if obj is not None else None
+        return session is not None and session_frozen(session)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_change_permission(request, obj) and not self._frozen(obj)  # type: ignore[misc]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_delete_permission(request, obj) and not self._frozen(obj)  # type: ignore[misc]
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> Any:
+        obj = self.get_object(request, object_id)  # type: ignore[attr-defined]
+        if request.method == "GET" and self._frozen(obj):
+            messages.warning(request, refusal(SESSIONS_FROZEN))
+        return super().change_view(request, object_id, form_url, extra_context)  # type: ignore[misc]
 
 
 @admin.register(models.Session)
-class SessionAdmin(admin.ModelAdmin):
+class SessionAdmin(_FrozenSessionMixin, admin.ModelAdmin):
+    form = SessionAdminForm
     list_display = ["key", "ue", "kind", "start", "end", "site", "room", "cancelled"]
     list_filter = ["ue__programme_year", "ue", "kind", "site", "cancelled"]
+
+    def _session_of(self, obj: models.Session) -> models.Session:
+        return obj
+
+    def save_model(
+        self, request: HttpRequest, obj: models.Session, form: Any, change: bool
+    ) -> None:
+        services.session_write(session=obj)
+
+    def delete_model(self, request: HttpRequest, obj: models.Session) -> None:
+        services.session_delete(session=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        with transaction.atomic():
+            for session in queryset:
+                services.session_delete(session=session)
 
 
 @admin.register(models.SessionChange)
@@ -15,6 +109,23 @@ class SessionChangeAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.Attendance)
-class AttendanceAdmin(admin.ModelAdmin):
+class AttendanceAdmin(_FrozenSessionMixin, admin.ModelAdmin):
+    form = AttendanceAdminForm
     list_display = ["session", "enrolment", "presence", "minutes_missed", "justified"]
     list_filter = ["presence", "justified"]
+
+    def _session_of(self, obj: models.Attendance) -> models.Session:
+        return obj.session
+
+    def save_model(
+        self, request: HttpRequest, obj: models.Attendance, form: Any, change: bool
+    ) -> None:
+        services.attendance_write(attendance=obj)
+
+    def delete_model(self, request: HttpRequest, obj: models.Attendance) -> None:
+        services.attendance_delete(attendance=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        with transaction.atomic():
+            for attendance in queryset:
+                services.attendance_delete(attendance=attendance)

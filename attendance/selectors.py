@@ -8,6 +8,7 @@ from datetime import datetime
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from enrolment.freeze import is_frozen
 from enrolment.models import Enrolment, User
 from enrolment.roles import is_registrar
 from enrolment.selectors import ue_enrolments
@@ -122,3 +123,8 @@ def attendance_visible_to(user: User) -> QuerySet[Attendance]:
 
 def session_recipients(session: Session) -> Iterable[Enrolment]:
     return ue_enrolments(session.ue)
+
+
+def session_frozen(session: Session, *, now: datetime | None = None) -> bool:
+    """The jury has deliberated on the session's cohort and the session has ended (§7b)."""
+    return session.end <= (now or timezone.now()) and is_frozen(session.ue.programme_year_id)

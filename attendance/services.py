@@ -8,7 +8,13 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from enrolment.models import Enrolment, User
+from enrolment.freeze import (
+    SESSIONS_FROZEN,
+    SESSIONS_INTO_PAST_FROZEN,
+    ensure_open,
+    ensure_open_locked,
+)
+from enrolment.models import UE, Enrolment, User
 
 from . import notifications
 from .models import Attendance, Session, SessionChange
@@ -28,6 +34,7 @@ def roll_record(*, session: Session, entries: Iterable[RollEntry], by: User) -> 
     A justified absence stays justified while the student stays absent. Students who cross
     15 % or the threshold are e-mailed once.
     """
+    session_ensure_open(session=session)
     entries = list(entries)
     existing = {
         a.enrolment_id: a for a in Attendance.objects.select_for_update().filter(session=session)
@@ -89,6 +96,7 @@ def absence_justify(
     by: User,
 ) -> Attendance:
     """Mark the student absent and justified, with the reason and an optional document."""
+    session_ensure_open(session=session)
     attendance, _ = Attendance.objects.select_for_update().get_or_create(
         session=session, enrolment=enrolment, defaults={"presence": Attendance.Presence.ABSENT}
     )
@@ -134,6 +142,7 @@ def session_move(
     by: User,
 ) -> SessionChange:
     """Move a session (date, time, place); its students are e-mailed at once."""
+    session_ensure_open(session=session, new_end=end)
     change = _log(session, kind=SessionChange.Kind.MOVED, by=by, reason=reason)
     session.start, session.end, session.site, session.room = start, end, site, room
     session.full_clean()
@@ -145,8 +154,83 @@ def session_move(
 @transaction.atomic
 def session_cancel(*, session: Session, reason: str, by: User) -> SessionChange:
     """Cancel a session; it no longer counts in absence rates; students e-mailed at once."""
+    session_ensure_open(session=session)
     change = _log(session, kind=SessionChange.Kind.CANCELLED, by=by, reason=reason)
     session.cancelled = True
     session.save(update_fields=["cancelled"])
     transaction.on_commit(lambda: notifications.session_changed(change=change))
     return change
+
+
+def session_ensure_open(
+    *,
+    session: Session,
+    new_end: datetime | None = None,
+    now: datetime | None = None,
+    lock: bool = True,
+) -> None:
+    """Raise ``FrozenError`` if the jury has deliberated and the session has already ended.
+
+    RULES.md §7b: a session held and its roll are frozen. A cancelled past session is frozen
+    too (un-cancelling it would add minutes held). A future session stays open, but cannot be
+    moved into the past (it would become held after the jury). The stored end is read again:
+    the instance may already carry new values. ``lock=False`` checks outside a transaction
+    (a form's ``clean``); the writer checks again, locked.
+    """
+    check = ensure_open_locked if lock else ensure_open
+    now = now or timezone.now()
+    if session.pk is not None:
+        stored = (
+            Session.objects.filter(pk=session.pk)
+            .values_list("end", "ue__programme_year_id")
+            .first()
+        )
+        if stored is not None and stored[0] <= now:
+            check(stored[1], SESSIONS_FROZEN)
+    if new_end is not None and new_end <= now and session.ue_id is not None:
+        programme_year_id = UE.objects.values_list("programme_year_id", flat=True).get(
+            pk=session.ue_id
+        )
+        check(programme_year_id, SESSIONS_INTO_PAST_FROZEN)
+
+
+@transaction.atomic
+def session_write(*, session: Session) -> Session:
+    """Create or edit a session in the back office; refused for a frozen session (§7b)."""
+    session_ensure_open(session=session, new_end=session.end)
+    session.full_clean()
+    session.save()
+    return session
+
+
+@transaction.atomic
+def session_delete(*, session: Session) -> None:
+    """Delete a session (its attendance rows protect it); refused for a frozen session."""
+    session_ensure_open(session=session)
+    session.delete()
+
+
+def _attendance_sessions(attendance: Attendance) -> list[Session]:
+    """The session an attendance row is stored under, and the one it is being moved to."""
+    ids = {attendance.session_id}
+    if attendance.pk is not None:
+        ids |= set(Attendance.objects.filter(pk=attendance.pk).values_list("session_id", flat=True))
+    return list(Session.objects.filter(pk__in=ids - {None}).order_by("pk"))
+
+
+@transaction.atomic
+def attendance_write(*, attendance: Attendance) -> Attendance:
+    """Create or edit one attendance row in the back office; refused on a frozen session."""
+    for session in _attendance_sessions(attendance):
+        session_ensure_open(session=session)
+    attendance.full_clean()
+    attendance.save()
+    return attendance
+
+
+@transaction.atomic
+def attendance_delete(*, attendance: Attendance) -> None:
+    """Delete one attendance row (back to plain presence); refused on a frozen session."""
+    for session in _attendance_sessions(attendance):
+        session_ensure_open(session=session)
+    attendance.delete()

@@ -1,7 +1,12 @@
-from django.contrib import admin
-from django.contrib.auth.admin import UserAdmin
+from typing import Any
 
-from . import models
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin
+from django.http import HttpRequest
+
+from . import models, services
+from .freeze import ENROLMENTS_FROZEN, UES_FROZEN, ensure_open, is_frozen, refusal
 
 
 @admin.register(models.User)
@@ -9,9 +14,26 @@ class PortalUserAdmin(UserAdmin):
     pass
 
 
+FROZEN_RULES = ["pass_mark", "absence_threshold_pct", "justified_absences_count"]
+
+
 class UEInline(admin.TabularInline):
     model = models.UE
     extra = 0
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        frozen = obj is not None and obj.is_frozen
+        return super().has_add_permission(request, obj) and not frozen
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # The UE and their credits are what the jury decided on (§7b).
+        frozen = obj is not None and obj.is_frozen
+        return super().has_change_permission(request, obj) and not frozen
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Deleting a UE would take it out of enrolments that the jury has frozen (§7b).
+        frozen = obj is not None and obj.is_frozen
+        return super().has_delete_permission(request, obj) and not frozen
 
 
 @admin.register(models.Programme)
@@ -21,14 +43,31 @@ class ProgrammeAdmin(admin.ModelAdmin):
 
 @admin.register(models.ProgrammeYear)
 class ProgrammeYearAdmin(admin.ModelAdmin):
-    list_display = ["programme", "year", "pass_mark", "absence_threshold_pct"]
+    list_display = ["programme", "year", "pass_mark", "absence_threshold_pct", "frozen_at"]
     inlines = [UEInline]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.is_frozen:
+            fields += FROZEN_RULES  # the rules the jury decided with (§7b)
+        return fields
 
 
 @admin.register(models.UE)
 class UEAdmin(admin.ModelAdmin):
     list_display = ["code", "title", "credits", "programme_year"]
     list_filter = ["programme_year"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.programme_year.is_frozen:
+            # Moving it or changing its credits would change frozen results (§7b).
+            fields += ["programme_year", "credits"]
+        return fields
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        frozen = obj is not None and obj.programme_year.is_frozen
+        return super().has_delete_permission(request, obj) and not frozen
 
 
 class DiplomaInline(admin.TabularInline):
@@ -62,13 +101,65 @@ class StatusChangeInline(admin.TabularInline):
         return False
 
 
+class EnrolmentAdminForm(forms.ModelForm):
+    class Meta:
+        model = models.Enrolment
+        fields = ["student", "programme_year", "ues", "fees_due"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        # Before _post_clean the instance still holds the stored cohort.
+        stored = self.instance.programme_year_id if self.instance.pk else None
+        wanted = data.get("programme_year")
+        if stored is not None and "ues" in self.changed_data:
+            ensure_open(stored, UES_FROZEN)
+        if stored is not None and wanted is not None and wanted.pk != stored:
+            ensure_open(stored, ENROLMENTS_FROZEN)
+        if wanted is not None and wanted.pk != stored:
+            ensure_open(wanted.pk, ENROLMENTS_FROZEN)
+        ues = data.get("ues")
+        if wanted is not None and any(ue.programme_year_id != wanted.pk for ue in ues or []):
+            self.add_error("ues", "Une UE choisie n'appartient pas à cette promotion.")
+        return data
+
+
 @admin.register(models.Enrolment)
 class EnrolmentAdmin(admin.ModelAdmin):
+    """Fees, payments and status stay open after the jury; the cohort, the student and the UE of
+    a deliberated enrolment are read-only (RULES.md §7b)."""
+
+    form = EnrolmentAdminForm
     list_display = ["student", "programme_year", "status", "fees_due"]
     list_filter = ["programme_year", "status"]
     search_fields = ["student__number", "student__last_name"]
     readonly_fields = ["status"]
     inlines = [PaymentInline, StatusChangeInline]
+
+    def _frozen(self, obj: models.Enrolment | None) -> bool:
+        return obj is not None and obj.pk is not None and is_frozen(obj.programme_year_id)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = list(super().get_readonly_fields(request, obj))
+        if self._frozen(obj):
+            fields += ["student", "programme_year", "ues"]
+        return fields
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_delete_permission(request, obj) and not self._frozen(obj)
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> Any:
+        if request.method == "GET" and self._frozen(self.get_object(request, object_id)):
+            messages.info(request, refusal(UES_FROZEN))
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        # The UE go through the service, which refuses them for a frozen cohort.
+        if "ues" in form.cleaned_data:
+            services.enrolment_set_ues(enrolment=form.instance, ues=form.cleaned_data["ues"])
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
 
 
 @admin.register(models.StaffAssignment)

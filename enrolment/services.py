@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from .freeze import ENROLMENTS_FROZEN, UES_FROZEN, ensure_open_locked
 from .models import (
     UE,
     Enrolment,
@@ -149,6 +150,8 @@ def enrolment_create(
         raise EnrolmentError("Une UE choisie n'appartient pas à cette promotion.")
     if fees_due < 0:
         raise EnrolmentError("Les frais dus ne peuvent pas être négatifs.")
+    # RULES.md §7b: a deliberated cohort's enrolments and their UE no longer change.
+    ensure_open_locked(programme_year.pk, ENROLMENTS_FROZEN)
     invite = new_student is not None
     if new_student is not None:
         student = student_create(data=new_student)
@@ -204,11 +207,17 @@ def enrolment_transition(
 
 @transaction.atomic
 def enrolment_set_ues(*, enrolment: Enrolment, ues: Iterable[UE]) -> None:
+    """Set the UE of an enrolment; refused with ``FrozenError`` once the jury has deliberated
+    (RULES.md §7b), unless the set is unchanged."""
     chosen = list(ues)
     if not chosen:
         raise EnrolmentError("Choisissez au moins une UE.")
     if any(ue.programme_year_id != enrolment.programme_year_id for ue in chosen):
         raise EnrolmentError("Une UE choisie n'appartient pas à cette promotion.")
+    current = set(enrolment.ues.values_list("pk", flat=True))
+    if current == {ue.pk for ue in chosen}:
+        return
+    ensure_open_locked(enrolment.programme_year_id, UES_FROZEN)
     enrolment.ues.set(chosen)
 
 

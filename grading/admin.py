@@ -6,17 +6,81 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpRequest
+
+from enrolment.freeze import ASSESSMENTS_FROZEN, ensure_open, is_frozen, refusal
 
 from . import rules
 from .models import Assessment, Grade, GradeHistory
-from .services import GradeChange, GradeWriteError, Source, grades_apply
+from .services import (
+    GradeChange,
+    GradeWriteError,
+    Source,
+    assessment_delete,
+    assessment_write,
+    grades_apply,
+)
+
+
+def _frozen(assessment: Assessment | None) -> bool:
+    return (
+        assessment is not None
+        and assessment.pk is not None
+        and is_frozen(assessment.ue.programme_year_id)
+    )
+
+
+class AssessmentAdminForm(forms.ModelForm):
+    class Meta:
+        model = Assessment
+        fields = ["ue", "key", "title", "kind", "weight", "date", "makeup_of"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        # Before _post_clean, the instance still holds the stored UE: both cohorts are checked.
+        ue = data.get("ue")
+        for programme_year_id in {
+            self.instance.ue.programme_year_id if self.instance.pk else None,
+            ue.programme_year_id if ue is not None else None,
+        } - {None}:
+            ensure_open(programme_year_id, ASSESSMENTS_FROZEN)
+        return data
 
 
 @admin.register(Assessment)
 class AssessmentAdmin(admin.ModelAdmin):
+    """A deliberated cohort's assessments are read-only here (RULES.md §7b); writes go through
+    the grading services, which refuse them too."""
+
+    form = AssessmentAdminForm
     list_display = ["key", "ue", "kind", "weight", "date", "makeup_of"]
     list_filter = ["ue__programme_year", "ue", "kind"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Assessment | None = None) -> bool:
+        return super().has_change_permission(request, obj) and not _frozen(obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Assessment | None = None) -> bool:
+        return super().has_delete_permission(request, obj) and not _frozen(obj)
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> Any:
+        obj = self.get_object(request, object_id)
+        if request.method == "GET" and _frozen(obj):
+            messages.warning(request, refusal(ASSESSMENTS_FROZEN))
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request: HttpRequest, obj: Assessment, form: Any, change: bool) -> None:
+        assessment_write(assessment=obj)
+
+    def delete_model(self, request: HttpRequest, obj: Assessment) -> None:
+        assessment_delete(assessment=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        with transaction.atomic():
+            for assessment in queryset.select_related("ue"):
+                assessment_delete(assessment=assessment)
 
 
 class GradeAdminForm(forms.ModelForm):

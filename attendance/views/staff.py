@@ -17,6 +17,7 @@ from django.urls import URLPattern, path
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from enrolment.freeze import SESSIONS_FROZEN, refusal
 from enrolment.roles import is_teacher
 
 from .. import selectors, services
@@ -94,10 +95,17 @@ def roll(request: HttpRequest, session_id: int) -> HttpResponse:
                 )
                 for f in formset.forms
             ]
-            changed = services.roll_record(session=session, entries=entries, by=request.user)
-            messages.success(request, f"Appel enregistré ({changed} ligne(s) modifiée(s)).")
-            return redirect("attendance:staff-roll", session_id=session.pk)
-        messages.error(request, "Rien n'a été enregistré : corrigez les lignes signalées.")
+            try:
+                changed = services.roll_record(session=session, entries=entries, by=request.user)
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+            else:
+                messages.success(request, f"Appel enregistré ({changed} ligne(s) modifiée(s)).")
+                return redirect("attendance:staff-roll", session_id=session.pk)
+        else:
+            messages.error(request, "Rien n'a été enregistré : corrigez les lignes signalées.")
+    elif selectors.session_frozen(session):
+        messages.warning(request, refusal(SESSIONS_FROZEN))
     return render(
         request,
         "attendance/staff/roll.html",
@@ -186,11 +194,17 @@ def session_change(request: HttpRequest, session_id: int) -> HttpResponse:
                 messages.success(request, "Séance déplacée : les élèves de l'UE sont prévenu·es.")
                 return redirect("attendance:staff-sessions")
         elif cancel.is_bound and cancel.is_valid():
-            services.session_cancel(
-                session=session, reason=cancel.cleaned_data["reason"], by=request.user
-            )
-            messages.success(request, "Séance annulée : les élèves de l'UE sont prévenu·es.")
-            return redirect("attendance:staff-sessions")
+            try:
+                services.session_cancel(
+                    session=session, reason=cancel.cleaned_data["reason"], by=request.user
+                )
+            except ValidationError as exc:
+                cancel.add_error(None, exc)
+            else:
+                messages.success(request, "Séance annulée : les élèves de l'UE sont prévenu·es.")
+                return redirect("attendance:staff-sessions")
+    elif selectors.session_frozen(session):
+        messages.warning(request, refusal(SESSIONS_FROZEN))
     return render(
         request,
         "attendance/staff/session_change.html",

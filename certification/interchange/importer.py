@@ -6,6 +6,7 @@ written with ``bulk_create``/``bulk_update``/one ``delete``.
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -15,6 +16,15 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from attendance.models import Attendance, Session
+from enrolment.freeze import (
+    ASSESSMENTS_FROZEN,
+    ENROLMENTS_FROZEN,
+    RULES_FROZEN,
+    SESSIONS_FROZEN,
+    SESSIONS_INTO_PAST_FROZEN,
+    UES_FROZEN,
+    refusal,
+)
 from enrolment.models import (
     UE,
     Enrolment,
@@ -147,6 +157,119 @@ def _check_against_database(cohort: CohortData, py: ProgrammeYear | None) -> lis
     return errors
 
 
+def _check_frozen(cohort: CohortData, py: ProgrammeYear, *, now: datetime) -> list[str]:
+    """RULES.md §7b: once the jury has deliberated, the file must bring back unchanged the
+    assessments, the sessions already held and their rolls, the enrolments and their UE.
+    Each difference is an error; fees, payments, contact data and future sessions may change.
+    Read-only."""
+    errors: list[str] = []
+    ue_codes = dict(UE.objects.filter(programme_year=py).values_list("pk", "code"))
+    p = cohort.programme
+    # The rules the decisions were taken with: pass mark, threshold, UE and their credits.
+    if (p.pass_mark, p.absence_threshold_pct, p.justified_absences_count) != (
+        py.pass_mark,
+        py.absence_threshold_pct,
+        py.justified_absences_count,
+    ):
+        errors.append(f"programme: {refusal(RULES_FROZEN)}")
+    credits = dict(UE.objects.filter(programme_year=py).values_list("code", "credits"))
+    for i, wanted_ue in enumerate(p.ues):
+        if credits.get(wanted_ue.code) != wanted_ue.credits:
+            errors.append(f"programme.ues[{i}]: {refusal(RULES_FROZEN)}")
+
+    stored_assessments = {
+        a.key: a
+        for a in Assessment.objects.filter(ue__programme_year=py).select_related("makeup_of")
+    }
+    for wanted_assessment in cohort.assessments:
+        stored_assessment = stored_assessments.get(wanted_assessment.key)
+        if stored_assessment is None or (
+            wanted_assessment.ue,
+            wanted_assessment.kind,
+            wanted_assessment.weight,
+            wanted_assessment.date,
+            wanted_assessment.title,
+            wanted_assessment.makeup_of,
+        ) != (
+            ue_codes.get(stored_assessment.ue_id),
+            stored_assessment.kind,
+            stored_assessment.weight,
+            stored_assessment.date,
+            stored_assessment.title,
+            stored_assessment.makeup_of.key if stored_assessment.makeup_of else None,
+        ):
+            errors.append(f"{wanted_assessment.path}: {refusal(ASSESSMENTS_FROZEN)}")
+
+    sessions = {s.key: s for s in Session.objects.filter(ue__programme_year=py)}
+    for wanted_session in cohort.sessions:
+        stored_session = sessions.get(wanted_session.key)
+        if stored_session is not None and (
+            wanted_session.ue,
+            wanted_session.kind,
+            wanted_session.start,
+            wanted_session.end,
+            wanted_session.site,
+            wanted_session.room,
+            wanted_session.cancelled,
+            wanted_session.title,
+        ) == (
+            ue_codes.get(stored_session.ue_id),
+            stored_session.kind,
+            stored_session.start,
+            stored_session.end,
+            stored_session.site,
+            stored_session.room,
+            stored_session.cancelled,
+            stored_session.title,
+        ):
+            continue
+        if stored_session is not None and stored_session.end <= now:
+            errors.append(f"{wanted_session.path}: {refusal(SESSIONS_FROZEN)}")
+        elif wanted_session.end <= now:  # new or to come: it would be held after the jury
+            errors.append(f"{wanted_session.path}: {refusal(SESSIONS_INTO_PAST_FROZEN)}")
+
+    enrolments = {
+        e.student.number: e
+        for e in Enrolment.objects.filter(
+            programme_year=py, student__number__in=[s.number for s in cohort.students]
+        )
+        .select_related("student")
+        .prefetch_related("ues")
+    }
+    held = {s.pk: key for key, s in sessions.items() if s.end <= now}
+    recorded: dict[int, dict[int, tuple[str, int, bool]]] = {}
+    for row in Attendance.objects.filter(
+        session_id__in=held, enrolment_id__in=[e.pk for e in enrolments.values()]
+    ).exclude(presence=Attendance.Presence.PRESENT):
+        recorded.setdefault(row.enrolment_id, {})[row.session_id] = (
+            row.presence,
+            row.minutes_missed,
+            row.justified,
+        )
+    for student in cohort.students:
+        enrolment = enrolments.get(student.number)
+        if enrolment is None:
+            errors.append(f"{student.path}: {refusal(ENROLMENTS_FROZEN)}")
+            continue
+        if {ue.code for ue in enrolment.ues.all()} != set(student.ues):
+            errors.append(f"{student.path}.ues: {refusal(UES_FROZEN)}")
+        stored = recorded.get(enrolment.pk, {})
+        listed = set()
+        for line in student.attendance:
+            session = sessions.get(line.session)
+            if session is None or session.pk not in held:
+                continue
+            listed.add(session.pk)
+            if stored.get(session.pk) != (line.presence, line.minutes_missed, line.justified):
+                errors.append(f"{line.path}: {refusal(SESSIONS_FROZEN)}")
+        for session_id in sorted(set(stored) - listed):
+            errors.append(
+                f"{student.path}.attendance: l'absence ou le retard à la séance "
+                f"« {held[session_id]} » manque dans le fichier. {refusal(SESSIONS_FROZEN)}"
+            )
+    return errors
+
+
 @transaction.atomic
 def _write(cohort: CohortData, *, by: User | None) -> ImportReport:
     p = cohort.programme
@@ -155,11 +278,14 @@ def _write(cohort: CohortData, *, by: User | None) -> ImportReport:
 
     programme = Programme.objects.filter(code=p.code).first()
     py = (
-        ProgrammeYear.objects.filter(programme=programme, year=p.year).first()
+        # Locked: a deliberation running at the same time cannot freeze it under the import.
+        ProgrammeYear.objects.select_for_update().filter(programme=programme, year=p.year).first()
         if programme
         else None
     )
     errors = _check_against_database(cohort, py)
+    if py is not None and py.is_frozen:
+        errors += _check_frozen(cohort, py, now=now)
     if errors:
         raise CohortImportError(errors)
 

@@ -79,6 +79,7 @@ class AssessmentData:
     date: date
     makeup_of: str | None
     title: str
+    path: str = ""  # where it is in the file, for errors found against the database
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,7 @@ class SessionData:
     room: str
     cancelled: bool
     title: str
+    path: str = ""
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,7 @@ class AttendanceData:
     presence: str
     minutes_missed: int
     justified: bool
+    path: str = ""
 
 
 @dataclass
@@ -459,7 +462,7 @@ def _check_assessments(c: _Checker, raw: Any, ue_codes: set[str]) -> list[Assess
         out.append(
             (
                 where,
-                AssessmentData(key, ue, kind, weight, day, makeup_of, title),  # type: ignore[arg-type]
+                AssessmentData(key, ue, kind, weight, day, makeup_of, title, where),  # type: ignore[arg-type]
             )
         )
     infos = {
@@ -534,7 +537,7 @@ def _check_sessions(c: _Checker, raw: Any, ue_codes: set[str]) -> list[SessionDa
         ):
             continue
         out.append(
-            SessionData(key, ue, kind, start, end, site, room, bool(cancelled), title)  # type: ignore[arg-type]
+            SessionData(key, ue, kind, start, end, site, room, bool(cancelled), title, where)  # type: ignore[arg-type]
         )
     return out
 
@@ -778,5 +781,5 @@ def _check_attendance(
                 status = None if number is None else status
                 minutes = number or 0
         if key is not None and status is not None:
-            out.append(AttendanceData(key, status, minutes, justified))
+            out.append(AttendanceData(key, status, minutes, justified, where))
     return out

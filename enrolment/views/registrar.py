@@ -23,6 +23,7 @@ from openpyxl import Workbook
 from cnam_cs.spreadsheet_safety import neutralise
 
 from .. import services
+from ..freeze import FrozenError
 from ..models import Enrolment, EnrolmentStatusChange, Payment
 from ..registrar_forms import (
     EnrolForm,
@@ -196,7 +197,7 @@ def enrol(request: HttpRequest) -> HttpResponse:
                 student=form.existing,
                 new_student=new_student,
             )
-        except services.EnrolmentError as exc:
+        except (services.EnrolmentError, FrozenError) as exc:
             form.add_error(None, exc.message)
         else:
             if new_student is not None:
@@ -348,7 +349,7 @@ def enrolment_ues(request: HttpRequest, enrolment_id: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.enrolment_set_ues(enrolment=enrolment, ues=form.cleaned_data["ues"])
-        except services.EnrolmentError as exc:
+        except (services.EnrolmentError, FrozenError) as exc:
             form.add_error(None, exc.message)
         else:
             messages.success(request, _("UE de l'inscription enregistrées."))
