@@ -1,10 +1,11 @@
 """Plain data of the convocation (exam notice, RULES.md §7): one PDF per exam session."""
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass
 from math import ceil
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from enrolment.documents import (
@@ -79,15 +80,23 @@ def tiers_temps_minutes(minutes: int) -> int:
     return ceil(minutes * 4 / 3)
 
 
-def exam_sessions(enrolment: Enrolment) -> QuerySet[Session]:
-    """Exam sessions of the student's own UE, not cancelled, in date order."""
-    return (
-        Session.objects.filter(
-            kind=Session.Kind.EXAMEN, cancelled=False, ue__in=enrolment.ues.all()
-        )
-        .select_related("ue")
-        .order_by("start", "pk")
+def exam_sessions(
+    enrolment: Enrolment, *, skip: Collection[tuple[int, dt.date]] = ()
+) -> QuerySet[Session]:
+    """Exam sessions of the student's own UE, not cancelled, in date order.
+
+    ``skip``: (UE id, local day) of exams the student is not convened to, as the layer that
+    sees grades knows them (a make-up without a justified absence, RULES.md §7b).
+    """
+    sessions = Session.objects.filter(
+        kind=Session.Kind.EXAMEN, cancelled=False, ue__in=enrolment.ues.all()
     )
+    if skip:
+        left_out = Q()
+        for ue_id, day in skip:
+            left_out |= Q(ue_id=ue_id, start__date=day)
+        sessions = sessions.exclude(left_out)
+    return sessions.select_related("ue").order_by("start", "pk")
 
 
 def _notice(session: Session, *, now: dt.datetime) -> ExamNotice:
@@ -114,10 +123,13 @@ def _notice(session: Session, *, now: dt.datetime) -> ExamNotice:
     )
 
 
-def exam_convocations(enrolment: Enrolment) -> list[ExamNotice]:
-    """Every exam the student is convened to (used by the Documents page). One query."""
+def exam_convocations(
+    enrolment: Enrolment, *, skip: Collection[tuple[int, dt.date]] = ()
+) -> list[ExamNotice]:
+    """Every exam the student is convened to (used by the Documents page), ``skip`` left out
+    (see ``exam_sessions``). One query."""
     now = timezone.now()
-    return [_notice(session, now=now) for session in exam_sessions(enrolment)]
+    return [_notice(session, now=now) for session in exam_sessions(enrolment, skip=skip)]
 
 
 def convocation(enrolment: Enrolment, session: Session) -> Convocation:
@@ -134,7 +146,8 @@ def convocation(enrolment: Enrolment, session: Session) -> Convocation:
             details=student.accommodations.strip(),
         )
     return Convocation(
-        reference=f"{document_reference('CONV', enrolment)}-{session.ue.code}",
+        # One reference per (student, session): the exam and its make-up share the UE code.
+        reference=f"{document_reference('CONV', enrolment)}-{session.ue.code}-{session.key}",
         student=student_identity(enrolment),
         programme=programme_info(enrolment),
         exam=exam,

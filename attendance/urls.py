@@ -1,8 +1,7 @@
-from .views import documents, registrar, staff, student
+from .views import registrar, staff, student
 
 app_name = "attendance"
 urlpatterns = [
-    *documents.urlpatterns,
     *student.urlpatterns,
     *staff.urlpatterns,
     *registrar.urlpatterns,

@@ -1,13 +1,17 @@
 """Reads of the grading app for staff, scoped to their UE and built set-wise."""
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from enrolment.models import UE, Enrolment, User
+from enrolment.roles import is_registrar
 from enrolment.selectors import ue_enrolments
 
 from . import rules
@@ -17,25 +21,77 @@ HISTOGRAM_BINS = 10  # 0–2, 2–4, …, 18–20
 
 
 def staff_ues(user: User) -> QuerySet[UE]:
-    """The UE this staff member teaches: the only ones they see or change."""
+    """The UE this staff member teaches: the only ones they see or change.
+
+    The registrar sees every UE: correcting a mark after the jury is the UE's teacher's or
+    the registrar's move (RULES.md §7b).
+    """
+    ues = (
+        UE.objects.all() if is_registrar(user) else UE.objects.filter(assignments__user_id=user.pk)
+    )
     return (
-        UE.objects.filter(assignments__user_id=user.pk)
-        .select_related("programme_year", "programme_year__programme")
+        ues.select_related("programme_year", "programme_year__programme")
         .distinct()
         .order_by("programme_year__year", "code")
     )
 
 
 def staff_assessments(user: User) -> QuerySet[Assessment]:
-    return (
-        Assessment.objects.filter(ue__assignments__user_id=user.pk)
-        .select_related("ue", "ue__programme_year", "makeup_of")
-        .distinct()
+    assessments = (
+        Assessment.objects.all()
+        if is_registrar(user)
+        else Assessment.objects.filter(ue__assignments__user_id=user.pk)
     )
+    return assessments.select_related("ue", "ue__programme_year", "makeup_of").distinct()
 
 
 def staff_grades(user: User) -> QuerySet[Grade]:
+    if is_registrar(user):
+        return Grade.objects.all()
     return Grade.objects.filter(assessment__ue__assignments__user_id=user.pk).distinct()
+
+
+def makeup_entitlements() -> QuerySet[Grade]:
+    """The entries that entitle their student to a make-up: a justified absence at an
+    assessment that has one (RULES.md §6, §7b). The make-up is ``assessment__makeup``."""
+    return Grade.objects.filter(
+        status=Grade.Status.ABSENT_JUSTIFIED, assessment__makeup__isnull=False
+    )
+
+
+def assessment_enrolments(assessment: Assessment) -> QuerySet[Enrolment]:
+    """The students an assessment concerns: those following its UE, and for a make-up only
+    those entitled to it (RULES.md §7b). The grid, its spreadsheets and staff writes use it."""
+    enrolments = ue_enrolments(assessment.ue)
+    if assessment.makeup_of_id is None:
+        return enrolments
+    entitled = makeup_entitlements().filter(assessment_id=assessment.makeup_of_id)
+    return enrolments.filter(pk__in=entitled.values("enrolment_id"))
+
+
+def makeup_days_not_entitled(enrolment: Enrolment) -> set[tuple[int, dt.date]]:
+    """(UE id, date) of the make-ups of the enrolment's UE it is not entitled to, where no
+    other assessment of that UE concerns it that day: exams it is not convened to. One query.
+    """
+    rows = (
+        Assessment.objects.filter(ue__in=enrolment.ues.all())
+        .annotate(
+            entitled=Exists(
+                makeup_entitlements().filter(
+                    enrolment_id=enrolment.pk, assessment_id=OuterRef("makeup_of_id")
+                )
+            )
+        )
+        .values_list("ue_id", "date", "makeup_of_id", "entitled")
+    )
+    concerned: set[tuple[int, dt.date]] = set()
+    not_entitled: set[tuple[int, dt.date]] = set()
+    for ue_id, date, makeup_of_id, entitled in rows:
+        if makeup_of_id is None or entitled:
+            concerned.add((ue_id, date))
+        else:
+            not_entitled.add((ue_id, date))
+    return not_entitled - concerned
 
 
 def _info(assessment: Assessment, keys: dict[int, str]) -> rules.AssessmentInfo:
@@ -116,12 +172,13 @@ class Grid:
 
 
 def assessment_grid(assessment: Assessment) -> Grid:
-    """Every student following the assessment's UE, their grade and their UE average.
+    """Every student the assessment concerns (``assessment_enrolments``), their grade and
+    their UE average; its counts are of these students only.
 
     A fixed number of queries whatever the size of the cohort.
     """
     ue = assessment.ue
-    enrolments = list(ue_enrolments(ue))
+    enrolments = list(assessment_enrolments(assessment))
     assessments = list(Assessment.objects.filter(ue=ue))
     grades = list(Grade.objects.filter(assessment__ue=ue, enrolment__in=[e.pk for e in enrolments]))
     results = ue_results(ue, enrolments, assessments=assessments, grades=grades)
@@ -131,15 +188,11 @@ def assessment_grid(assessment: Assessment) -> Grid:
     return Grid(
         assessment=assessment,
         rows=rows,
-        locked=any(g.locked for g in own) or assessment_locked(assessment),
+        # Locked once every entry is: after the jury one mark may be unlocked for correction.
+        locked=bool(own) and all(g.locked for g in own),
         drafts=sum(1 for g in own if not g.published),
         published=sum(1 for g in own if g.published),
     )
-
-
-def assessment_locked(assessment: Assessment) -> bool:
-    """After the jury the grades of the assessment are locked: no more entry."""
-    return Grade.objects.filter(assessment=assessment, locked=True).exists()
 
 
 def grade_history(grade: Grade) -> QuerySet[GradeHistory]:
@@ -201,7 +254,17 @@ class Histogram:
 
 
 def histogram(assessment: Assessment, grades: Sequence[Grade]) -> Histogram:
-    """Counts of graded values per 2-point bin; 20 falls in the last bin (18–20)."""
+    """Counts of graded values per 2-point bin; 20 falls in the last bin (18–20).
+
+    A make-up counts only the students entitled to it (one query for a make-up, none else).
+    """
+    if assessment.makeup_of_id is not None:
+        entitled = set(
+            makeup_entitlements()
+            .filter(assessment_id=assessment.makeup_of_id)
+            .values_list("enrolment_id", flat=True)
+        )
+        grades = [g for g in grades if g.enrolment_id in entitled]
     counts = [0] * HISTOGRAM_BINS
     graded = 0
     for grade in grades:
@@ -230,11 +293,31 @@ def grade_label(status: str | None, value: Decimal | None) -> str:
     return CODES.get(status, status)
 
 
+# Who a change without an author (imports, commands, the jury's lock) is shown as.
+AUTHORLESS: dict[str, Promise] = {
+    GradeHistory.Source.IMPORT: _("import"),
+    GradeHistory.Source.COHORT_IMPORT: _("import"),
+    GradeHistory.Source.COMMAND: _("système"),
+    GradeHistory.Source.JURY: _("système"),
+    GradeHistory.Source.PUBLICATION: _("système"),
+}
+
+
 @dataclass(frozen=True)
 class HistoryLine:
     entry: GradeHistory
     old: str
     new: str
+
+    @property
+    def author(self) -> str:
+        """The author's name; « import », « système » or the origin when there is none."""
+        by = self.entry.by
+        if by is not None:
+            return by.get_full_name() or by.username
+        if self.entry.source in AUTHORLESS:
+            return str(AUTHORLESS[self.entry.source])
+        return str(self.entry.get_source_display())
 
 
 def history_lines(entries: Sequence[GradeHistory]) -> list[HistoryLine]:

@@ -14,10 +14,12 @@ from typing import TYPE_CHECKING, Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from enrolment.models import Enrolment, User
+from enrolment.freeze import ASSESSMENTS_FROZEN, ensure_open_locked
+from enrolment.models import UE, Enrolment, User
 
 from .models import Assessment, Grade, GradeHistory
 from .notifications import grades_published
+from .selectors import assessment_enrolments
 
 if TYPE_CHECKING:
     from .forms import AssessmentForm
@@ -172,6 +174,9 @@ def grades_apply(
         old = (grade.status, grade.value)
         grade.status = change.status
         grade.value = value
+        if grade.under_correction:
+            # RULES.md §7b: a correction after the jury stays a draft until the rectificatif.
+            grade.published = False
         if change.status == Grade.Status.PLAGIARISM and change.plagiarism_report:
             grade.plagiarism_report = change.plagiarism_report
         grade.version += 1
@@ -205,7 +210,15 @@ def grades_apply(
     if to_update:
         Grade.objects.bulk_update(
             [g for g, _ in to_update],
-            ["status", "value", "plagiarism_report", "version", "updated_by", "updated_at"],
+            [
+                "status",
+                "value",
+                "plagiarism_report",
+                "published",
+                "version",
+                "updated_by",
+                "updated_at",
+            ],
             batch_size=BATCH_SIZE,
         )
     history = [
@@ -240,14 +253,21 @@ def _flag_change(
     by: User | None,
     source: str,
     reason: str,
+    under_correction: bool | None = None,
 ) -> int:
+    """Set one flag on these grades; ``under_correction`` (when given) is set with it."""
     now = timezone.now()
     moving = [g for g in grades if getattr(g, field_name) != value]
     for grade in moving:
         setattr(grade, field_name, value)
+        if under_correction is not None:
+            grade.under_correction = under_correction
         grade.version += 1
         grade.updated_at = now
-    Grade.objects.bulk_update(moving, [field_name, "version", "updated_at"], batch_size=BATCH_SIZE)
+    fields = [field_name, "version", "updated_at"]
+    if under_correction is not None:
+        fields.append("under_correction")
+    Grade.objects.bulk_update(moving, fields, batch_size=BATCH_SIZE)
     GradeHistory.objects.bulk_create(
         [
             _history(
@@ -270,8 +290,13 @@ def _flag_change(
 def assessment_publish(
     *, assessment: Assessment, by: User | None, source: str = Source.PUBLICATION
 ) -> int:
-    """Publish every draft grade of the assessment; returns how many became visible."""
-    grades = list(Grade.objects.select_for_update().filter(assessment=assessment))
+    """Publish every draft grade of the assessment; returns how many became visible.
+
+    Corrections after the jury are left out: only the next deliberation publishes them.
+    """
+    grades = list(
+        Grade.objects.select_for_update().filter(assessment=assessment, under_correction=False)
+    )
     return _flag_change(
         grades=grades,
         field_name="published",
@@ -287,7 +312,10 @@ def assessment_publish(
 def grades_lock(
     *, enrolments: Iterable[Enrolment], by: User | None, reason: str, source: str = Source.JURY
 ) -> int:
-    """Lock every grade of these enrolments (after the jury): one history row per grade."""
+    """Lock every grade of these enrolments (after the jury): one history row per grade.
+
+    Locking ends a correction (RULES.md §7b).
+    """
     grades = list(
         Grade.objects.select_for_update().filter(enrolment__in=list(enrolments), locked=False)
     )
@@ -299,12 +327,40 @@ def grades_lock(
         by=by,
         source=source,
         reason=reason,
+        under_correction=False,
     )
 
 
 @transaction.atomic
-def grade_unlock(*, grade: Grade, by: User, reason: str, source: str = Source.ADMIN) -> None:
-    """Unlock one grade after the jury: an admin, with a reason, in the grade's history."""
+def grades_publish_corrections(
+    *, grades: Sequence[Grade], by: User | None, reason: str, source: str = Source.JURY
+) -> int:
+    """The deliberation that follows a correction publishes it (RULES.md §7b)."""
+    locked = list(Grade.objects.select_for_update().filter(pk__in=[g.pk for g in grades]))
+    return _flag_change(
+        grades=locked,
+        field_name="published",
+        value=True,
+        action=GradeHistory.Action.PUBLISH,
+        by=by,
+        source=source,
+        reason=reason,
+    )
+
+
+@transaction.atomic
+def grade_unlock(
+    *,
+    grade: Grade,
+    by: User,
+    reason: str,
+    source: str = Source.ADMIN,
+    for_correction: bool = False,
+) -> None:
+    """Unlock one grade after the jury: an admin, with a reason, in the grade's history.
+
+    ``for_correction``: the change that follows stays a draft until the next deliberation.
+    """
     if not reason.strip():
         raise ValueError("Un motif est obligatoire pour déverrouiller une note.")
     locked = Grade.objects.select_for_update().get(pk=grade.pk)
@@ -316,6 +372,7 @@ def grade_unlock(*, grade: Grade, by: User, reason: str, source: str = Source.AD
         by=by,
         source=source,
         reason=reason.strip(),
+        under_correction=True if for_correction else None,
     )
     grade.refresh_from_db()
 
@@ -325,7 +382,11 @@ def grade_unlock(*, grade: Grade, by: User, reason: str, source: str = Source.AD
 
 @transaction.atomic
 def assessment_save(*, form: "AssessmentForm") -> Assessment:
-    """Create or edit an assessment from a validated form (its UE fixed by the view)."""
+    """Create or edit an assessment from a validated form (its UE fixed by the view).
+
+    Refused with ``FrozenError`` once the jury has deliberated on the cohort (RULES.md §7b).
+    """
+    assessment_ensure_open(assessment=form.instance, ue=form.ue)
     assessment = form.save(commit=False)
     assessment.ue = form.ue
     assessment.full_clean()
@@ -333,15 +394,25 @@ def assessment_save(*, form: "AssessmentForm") -> Assessment:
     return assessment
 
 
+@transaction.atomic
 def grid_save(*, assessment: Assessment, rows: Iterable[GradeChange], by: User) -> ApplyReport:
-    """Save the rows of the grid entry page (all or nothing, stale rows refused)."""
-    return grades_apply(changes=list(rows), by=by, source=Source.GRID)
+    """Save the rows of the grid entry page (all or nothing, stale rows refused).
+
+    A make-up takes only its entitled students: else ``MakeupNotEntitledError``, nothing saved.
+    """
+    changes = list(rows)
+    makeup_ensure_entitled(assessment=assessment, enrolment_ids=[c.enrolment_id for c in changes])
+    return grades_apply(changes=changes, by=by, source=Source.GRID)
 
 
+@transaction.atomic
 def import_apply(
     *, assessment: Assessment, payload: dict[str, Any], by: User, filename: str
 ) -> ApplyReport:
-    """Apply an import preview kept in the session (all or nothing, stale rows refused)."""
+    """Apply an import preview kept in the session (all or nothing, stale rows refused).
+
+    A make-up takes only its entitled students: else ``MakeupNotEntitledError``, nothing saved.
+    """
     if payload.get("assessment") != assessment.pk:
         raise ValueError("Aperçu d'une autre évaluation.")
     changes = [
@@ -355,6 +426,7 @@ def import_apply(
         )
         for enrolment_id, status, value, report, version in payload.get("changes", [])
     ]
+    makeup_ensure_entitled(assessment=assessment, enrolment_ids=[c.enrolment_id for c in changes])
     return grades_apply(
         changes=changes, by=by, source=Source.IMPORT, reason=f"Import {filename}"[:500]
     )
@@ -365,3 +437,86 @@ def grades_publish(*, assessment: Assessment, by: User) -> int:
     count = assessment_publish(assessment=assessment, by=by)
     grades_published(assessment=assessment)
     return count
+
+
+# ---- What the jury freezes (RULES.md §7b) ---------------------------------------------------
+
+
+def assessment_ensure_open(*, assessment: Assessment, ue: UE | None = None) -> None:
+    """Raise ``FrozenError`` if the assessment's cohort, as stored or as wanted, is frozen.
+
+    The stored UE is read again: the instance may already carry a form's new values.
+    """
+    cohorts = set(
+        Assessment.objects.filter(pk=assessment.pk).values_list("ue__programme_year_id", flat=True)
+        if assessment.pk
+        else []
+    )
+    if ue is not None:
+        cohorts.add(ue.programme_year_id)
+    elif assessment.ue_id is not None:
+        cohorts.update(
+            UE.objects.filter(pk=assessment.ue_id).values_list("programme_year_id", flat=True)
+        )
+    for programme_year_id in sorted(cohorts):
+        ensure_open_locked(programme_year_id, ASSESSMENTS_FROZEN)
+
+
+@transaction.atomic
+def assessment_write(*, assessment: Assessment) -> Assessment:
+    """Create or edit an assessment built elsewhere than the staff form (the admin)."""
+    assessment_ensure_open(assessment=assessment)
+    assessment.full_clean()
+    assessment.save()
+    return assessment
+
+
+@transaction.atomic
+def assessment_delete(*, assessment: Assessment) -> None:
+    """Delete an assessment (its grades protect it); refused once the cohort is frozen."""
+    assessment_ensure_open(assessment=assessment)
+    assessment.delete()
+
+
+# ---- A make-up concerns only the students entitled to it (RULES.md §7b) -----------------------
+
+
+class MakeupNotEntitledError(Exception):
+    """Make-up entries for students without a justified absence at the original assessment."""
+
+    def __init__(self, message: str, enrolment_ids: Sequence[int]) -> None:
+        super().__init__(message)
+        self.message = message
+        self.enrolment_ids = list(enrolment_ids)
+
+
+def makeup_ensure_entitled(*, assessment: Assessment, enrolment_ids: Iterable[int]) -> None:
+    """Raise ``MakeupNotEntitledError`` if the make-up does not concern one of these students.
+
+    Staff writes only: the cohort import ignores such an entry instead (INTERCHANGE.md). Call
+    it inside the writing transaction: the original entries stay locked until the write ends.
+    """
+    wanted = set(enrolment_ids)
+    if assessment.makeup_of_id is None or not wanted:
+        return
+    list(
+        Grade.objects.select_for_update()
+        .filter(assessment_id=assessment.makeup_of_id, enrolment_id__in=wanted)
+        .only("pk")
+    )
+    entitled = set(
+        assessment_enrolments(assessment).filter(pk__in=wanted).values_list("pk", flat=True)
+    )
+    refused = sorted(wanted - entitled)
+    if not refused:
+        return
+    numbers = sorted(
+        Enrolment.objects.filter(pk__in=refused).values_list("student__number", flat=True)
+    )
+    original = Assessment.objects.only("key").get(pk=assessment.makeup_of_id).key
+    raise MakeupNotEntitledError(
+        f"Rien n'a été enregistré : le rattrapage {assessment.key} ne concerne que les élèves "
+        f"absents avec justification à {original}, ce qui n'est pas le cas de "
+        f"{', '.join(numbers)}.",
+        refused,
+    )

@@ -311,6 +311,12 @@ def import_preview(grid: Grid, table: Sequence[RawRow]) -> ImportPreview:
             error(f"Numéro {number} présent plusieurs fois dans le fichier.")
             continue
         row = by_number.get(number)
+        if row is None and grid.assessment.makeup_of_id is not None:
+            error(
+                f"Numéro {number} : pas d'absence justifiée à {grid.assessment.makeup_of.key}, "
+                "cet·te élève n'est pas concerné·e par ce rattrapage."
+            )
+            continue
         if row is None:
             error(f"Numéro {number} inconnu : cet·te élève ne suit pas l'UE.")
             continue

@@ -201,7 +201,7 @@ def test_every_student_document_parses_and_says_what_it_must(client):
     expected = {
         reverse("enrolment:scolarite-pdf", args=[case.enrolment.pk]): "est inscrit(e)",
         reverse("grading:transcript-pdf", args=[case.enrolment.pk]): "12,50",
-        reverse("attendance:convocation-pdf", args=[case.enrolment.pk, case.exam.pk]): (
+        reverse("certification:convocation-pdf", args=[case.enrolment.pk, case.exam.pk]): (
             "fin à 16 h 20"
         ),
     }

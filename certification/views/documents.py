@@ -6,12 +6,15 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import URLPattern, path
+from django.utils.translation import gettext as _
 
+from attendance.documents import convocation, exam_sessions
 from cnam_cs.downloads import pdf_response
 from cnam_cs.pdf import render_pdf
 from enrolment.documents import document_enrolments
 from enrolment.models import Enrolment
 from enrolment.views.registrar import registrar_required
+from grading.selectors import makeup_days_not_entitled
 
 from .. import documents
 from ..models import Certificate, Jury
@@ -51,10 +54,34 @@ def attestation_pdf(request: HttpRequest, enrolment_id: int) -> HttpResponse:
 
 
 @login_required
+def convocation_pdf(request: HttpRequest, enrolment_id: int, session_id: int) -> HttpResponse:
+    """The convocation to one exam: of one of the enrolment's UE, not cancelled, and never to
+    a make-up the student is not entitled to (RULES.md §7b) — anything else is 404.
+
+    It lives here, not in attendance, because entitlement to a make-up is read from grades.
+    """
+    enrolment = _visible_enrolment(request, enrolment_id)
+    skip = makeup_days_not_entitled(enrolment)
+    session = get_object_or_404(exam_sessions(enrolment, skip=skip), pk=session_id)
+    document = convocation(enrolment, session)
+    data = render_pdf(
+        "attendance/pdf/convocation.html",
+        {"convocation": document},
+        title=_("Convocation à l'examen %(ue)s — %(name)s")
+        % {"ue": document.exam.ue_code, "name": document.student.full_name},
+    )
+    return pdf_response(
+        data,
+        f"convocation-{document.exam.ue_code}-{document.exam.start:%Y-%m-%d}-"
+        f"{document.student.number}",
+    )
+
+
+@login_required
 def certificate_pdf(request: HttpRequest, enrolment_id: int) -> HttpResponse:
     """The stored bytes, exactly as issued: never rendered again."""
     enrolment = _visible_enrolment(request, enrolment_id)
-    certificate = get_object_or_404(Certificate, enrolment=enrolment)
+    certificate = get_object_or_404(Certificate, enrolment=enrolment, revoked_at__isnull=True)
     if not certificate.pdf:
         raise Http404
     with certificate.pdf.open("rb") as handle:
@@ -63,21 +90,50 @@ def certificate_pdf(request: HttpRequest, enrolment_id: int) -> HttpResponse:
 
 
 @registrar_required
-def jury_pv_pdf(request: HttpRequest, programme_year_id: int) -> HttpResponse:
-    jury = get_object_or_404(
-        Jury.objects.select_related("programme_year__programme"),
-        programme_year_id=programme_year_id,
+def registrar_certificate_pdf(request: HttpRequest, certificate_id: int) -> HttpResponse:
+    """Any issued certificate, revoked ones included, exactly as issued (registrar only)."""
+    certificate = get_object_or_404(Certificate, pk=certificate_id)
+    if not certificate.pdf:
+        raise Http404
+    with certificate.pdf.open("rb") as handle:
+        content = handle.read()
+    return pdf_response(content, f"certificat-{certificate.number}.pdf")
+
+
+@registrar_required
+def jury_pv_pdf(
+    request: HttpRequest, programme_year_id: int, sequence: int | None = None
+) -> HttpResponse:
+    """A PV rendered from its deliberation's frozen snapshot: the latest one, or version n."""
+    juries = Jury.objects.select_related("programme_year__programme").filter(
+        programme_year_id=programme_year_id
     )
+    if sequence is None:
+        jury = juries.order_by("-sequence").first()
+        if jury is None:
+            raise Http404
+    else:
+        jury = get_object_or_404(juries, sequence=sequence)
     content = render_pdf(
         "certification/pdf/jury_pv.html",
         documents.jury_pv_context(jury),
-        title=f"PV de jury {jury.programme_year}",
+        title=f"PV de jury {jury.programme_year} n° {jury.sequence}",
     )
     py = jury.programme_year
-    return pdf_response(content, f"pv-jury-{py.programme.code}-{py.year}.pdf")
+    return pdf_response(content, f"pv-jury-{py.programme.code}-{py.year}-n{jury.sequence}.pdf")
 
 
 urlpatterns: list[URLPattern] = [
+    path(
+        "eleve/documents/<int:enrolment_id>/convocation/<int:session_id>.pdf",
+        convocation_pdf,
+        name="convocation-pdf",
+    ),
+    path(
+        "scolarite/certificats/<int:certificate_id>/certificat.pdf",
+        registrar_certificate_pdf,
+        name="registrar-certificate-pdf",
+    ),
     path(
         "eleve/documents/<int:enrolment_id>/attestation-de-reussite.pdf",
         attestation_pdf,
@@ -92,5 +148,10 @@ urlpatterns: list[URLPattern] = [
         "scolarite/jurys/<int:programme_year_id>/pv.pdf",
         jury_pv_pdf,
         name="jury-pv-pdf",
+    ),
+    path(
+        "scolarite/jurys/<int:programme_year_id>/pv-<int:sequence>.pdf",
+        jury_pv_pdf,
+        name="jury-pv-pdf-version",
     ),
 ]

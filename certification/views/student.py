@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from importlib import import_module
 from typing import Any
 
+from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, URLPattern, path, reverse
@@ -20,12 +21,15 @@ from django.utils.translation import gettext_lazy, pgettext
 from attendance import planning
 from attendance.rules import format_rate
 from enrolment.models import Enrolment
+from enrolment.rules import JuryDecision
 from enrolment.views.student import student_context, student_required
 from grading import student_reads
+from grading.selectors import makeup_days_not_entitled
 
 from ..dashboard import NEW_GRADES_DAYS, dashboard_warnings
-from ..models import Certificate, Jury
-from ..selectors import enrolment_result
+from ..documents import jury_title
+from ..models import Certificate
+from ..selectors import enrolment_result, latest_jury
 
 NOT_YET_ONLINE = gettext_lazy(
     "Ce document n'est pas encore proposé en ligne : demandez-le à la scolarité."
@@ -69,7 +73,12 @@ def _document(
 
 
 def _certificate(enrolment: Enrolment) -> Certificate | None:
-    return Certificate.objects.filter(enrolment=enrolment).first()
+    """The valid certificate, else the latest revoked one (to say so), else None."""
+    return (
+        Certificate.objects.filter(enrolment=enrolment)
+        .order_by(F("revoked_at").desc(nulls_first=True), "-sequence")
+        .first()
+    )
 
 
 def _convocations(enrolment: Enrolment) -> list[DocumentItem]:
@@ -78,7 +87,7 @@ def _convocations(enrolment: Enrolment) -> list[DocumentItem]:
     except ImportError:
         return []
     items = []
-    for notice in exam_convocations(enrolment):
+    for notice in exam_convocations(enrolment, skip=makeup_days_not_entitled(enrolment)):
         title = _("Convocation à l'examen — %(ue)s, %(date)s") % {
             "ue": notice.ue_code,
             # French typography: « 24 mai 2025 à 9 h 00 »; English: "24 May 2025, 09:00".
@@ -86,7 +95,7 @@ def _convocations(enrolment: Enrolment) -> list[DocumentItem]:
                 timezone.localtime(notice.start), pgettext("date and time", "j F Y à G \\h i")
             ),
         }
-        url = _url("attendance:convocation-pdf", enrolment.pk, notice.session_id)
+        url = _url("certification:convocation-pdf", enrolment.pk, notice.session_id)
         where = f"{notice.site_label}, {notice.room_description}"
         items.append(
             DocumentItem(
@@ -128,10 +137,14 @@ def certification_page(request: HttpRequest) -> HttpResponse:
     ctx = student_context(request)
     context = ctx.as_dict()
     if ctx.enrolment is not None:
+        jury = latest_jury(ctx.enrolment.programme_year_id)
+        decision = ctx.enrolment.jury_decision
         context.update(
             result=enrolment_result(ctx.enrolment, published_only=True).result,
             certificate=_certificate(ctx.enrolment),
-            jury=Jury.objects.filter(programme_year_id=ctx.enrolment.programme_year_id).first(),
+            jury=jury,
+            jury_title=jury_title(jury) if jury else "",
+            decision=JuryDecision(decision).label if decision else "",
         )
     return render(request, "certification/student/certification.html", context)
 

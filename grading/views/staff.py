@@ -20,12 +20,12 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
 from cnam_cs.spreadsheet_safety import SpreadsheetRejected
-from enrolment.roles import is_teacher
+from enrolment.roles import is_registrar, is_teacher
 
 from .. import rules, selectors, services, spreadsheets
 from ..forms import AssessmentForm, GridFormSet, ImportForm
 from ..models import Grade
-from ..services import GradeChange, GradeWriteError
+from ..services import GradeChange, GradeWriteError, MakeupNotEntitledError
 
 logger = logging.getLogger(__name__)
 IMPORT_SESSION_KEY = "grading-import-{}"
@@ -34,12 +34,12 @@ View = Callable[..., HttpResponseBase]
 
 
 def staff_required(view: View) -> View:
-    """Signed in (else login page) and teaching at least one UE (else 403)."""
+    """Signed in (else login page), teaching at least one UE or registrar (else 403)."""
 
     @login_required
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if not is_teacher(request.user):
+        if not (is_teacher(request.user) or is_registrar(request.user)):
             raise PermissionDenied
         return view(request, *args, **kwargs)
 
@@ -115,8 +115,11 @@ def _formset(grid: selectors.Grid, data: Any = None) -> Any:
         allowed={row.enrolment.pk for row in grid.rows},
         has_grade={row.enrolment.pk for row in grid.rows if row.grade is not None},
     )
-    if grid.locked:
-        for form in formset.forms:
+    # A locked mark's row is read-only (grades_apply refuses it anyway); after the jury, the
+    # one mark unlocked for correction stays editable (RULES.md §7b).
+    locked = {row.enrolment.pk for row in grid.rows if row.grade is not None and row.grade.locked}
+    for form in formset.forms:
+        if grid.locked or form.initial.get("enrolment") in locked:
             for field in form.fields.values():
                 field.disabled = True
     return formset
@@ -186,6 +189,10 @@ def grid(request: HttpRequest, assessment_id: int) -> HttpResponse:
         report = services.grid_save(assessment=assessment, rows=changes, by=request.user)
     except GradeWriteError as exc:
         return _conflicted(request, assessment, exc)
+    except MakeupNotEntitledError as exc:
+        # The original entry changed since the page was read: show the make-up's list again.
+        messages.error(request, exc.message)
+        return redirect("grading:staff-grid", assessment_id=assessment.pk)
     messages.success(
         request,
         f"{report.created + report.changed} note(s) enregistrée(s) en brouillon."
@@ -347,6 +354,9 @@ def import_apply(request: HttpRequest, assessment_id: int) -> HttpResponse:
             f"Rien n'a été importé : {len(exc.conflicts)} note(s) ont changé ou ont été "
             "verrouillées depuis l'aperçu. Exportez à nouveau le fichier.",
         )
+        return redirect(back)
+    except MakeupNotEntitledError as exc:
+        messages.error(request, exc.message)
         return redirect(back)
     messages.success(
         request, f"Import appliqué : {report.created + report.changed} note(s) enregistrée(s)."

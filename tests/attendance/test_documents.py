@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 def url(enrolment: Enrolment, session: Session) -> str:
-    return reverse("attendance:convocation-pdf", args=[enrolment.pk, session.pk])
+    return reverse("certification:convocation-pdf", args=[enrolment.pk, session.pk])
 
 
 @pytest.mark.parametrize(("minutes", "extended"), [(90, 120), (105, 140), (100, 134), (120, 160)])

@@ -1,15 +1,18 @@
 """Registrar deliberates, issues the cohort's certificates in bulk, opens a QR verification URL."""
 
+import re
 import subprocess
 
 import pytest
 import zxingcpp
 from django.urls import reverse
 from PIL import Image
+from playwright.sync_api import expect
 
 from certification.models import Certificate
 from tests.certification.conftest import make_cohort
-from tests.factories import PASSWORD, RegistrarFactory
+from tests.e2e.test_staff_grading import sign_in
+from tests.factories import RegistrarFactory
 
 IMMEDIATE = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 
@@ -19,19 +22,27 @@ IMMEDIATE = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBa
 def test_registrar_deliberates_issues_in_bulk_and_verifies(live_server, page, settings, tmp_path):
     settings.TASKS = IMMEDIATE
     settings.PUBLIC_BASE_URL = live_server.url
-    cohort = make_cohort(3, failing=1)
+    page.set_default_timeout(5_000)
+    cohort = make_cohort(3, failing=1)  # 4 students, 3 admis
     registrar = RegistrarFactory()
-    page.goto(live_server.url + reverse("login"))
-    page.locator("input[name=username]").fill(registrar.username)
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.locator("input[name=password]").press("Enter")
-    page.wait_for_load_state()
+    sign_in(page, live_server, registrar.username)
     page.goto(live_server.url + reverse("certification:registrar-jury", args=[cohort["py"].pk]))
     page.get_by_label("Membres du jury (un par ligne)").fill("Mme A\nM. B")
+    page.get_by_label(
+        "Je confirme : les décisions des 4 élèves seront enregistrées et la promotion figée."
+    ).check()
     page.get_by_role("button", name="Enregistrer la délibération").click()
-    page.get_by_text("Le jury a délibéré").wait_for()
-    page.get_by_role("button", name="Délivrer les certificats de tous les éligibles").click()
-    page.get_by_text("3 / 3").or_(page.locator("#bulk-done", has_text="3")).first.wait_for()
+    expect(
+        page.get_by_role("status").filter(has_text=re.compile(r"PV n° 1\b.* enregistré"))
+    ).to_be_visible()
+
+    # The label must name this form's own checkbox (the deliberation form has one too).
+    issue = page.get_by_role("button", name="Délivrer les certificats des élèves admis")
+    issue_form = page.locator("form").filter(has=issue)
+    issue_form.get_by_label("Je confirme la délivrance de 3 certificats.").check()
+    issue.click()
+    expect(page.locator("#bulk-job")).to_have_attribute("data-finished", "1")
+    expect(page.locator("#bulk-done")).to_have_text("3")
     assert Certificate.objects.count() == 3
 
     cert = Certificate.objects.order_by("sequence").first()
@@ -39,8 +50,8 @@ def test_registrar_deliberates_issues_in_bulk_and_verifies(live_server, page, se
     assert url == cert.snapshot["verification_url"]
     assert url.startswith(live_server.url + "/verifier/")
     page.goto(url)
-    assert "Certificat valide" in page.content()
-    assert cert.number in page.content()
+    expect(page.get_by_text("Certificat valide")).to_be_visible()
+    expect(page.get_by_text(cert.number)).to_be_visible()
 
 
 def _qr_url_of_pdf(pdf_path, tmp_path):

@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from grading import selectors
 from grading.models import Grade, GradeHistory
 from grading.services import GradeChange, Source, grade_unlock, grades_apply, grades_lock
 from tests.factories import UserFactory
@@ -158,3 +159,56 @@ def test_history_cannot_be_edited_or_deleted_in_the_admin_or_the_model(client):
     with pytest.raises(PermissionError):
         row.delete()
     assert GradeHistory.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("source", "shown"),
+    [(Source.COHORT_IMPORT, "import"), (Source.COMMAND, "système")],
+)
+def test_history_pages_render_changes_without_an_author(client, source, shown):
+    world = make_world(1)
+    e0 = world.enrolments[0]
+    for value in ("8", "9"):
+        grades_apply(
+            changes=[
+                GradeChange(
+                    assessment_id=world.assessment.pk,
+                    enrolment_id=e0.pk,
+                    status="graded",
+                    value=Decimal(value),
+                )
+            ],
+            by=None,
+            source=source,
+        )
+    grade = Grade.objects.get()
+    assert list(grade.history.values_list("by", "source")) == [(None, source)] * 2
+    client.force_login(world.teacher)
+    for url in (
+        reverse("grading:staff-grade-history", kwargs={"grade_id": grade.pk}),
+        reverse("grading:staff-assessment-history", kwargs={"assessment_id": world.assessment.pk}),
+    ):
+        response = client.get(url)
+        assert response.status_code == 200
+        page = response.content.decode()
+        assert page.count(f"<td>{shown}</td>") == 2
+        assert "8,00" in page and "9,00" in page
+
+
+def test_history_shows_the_author_by_name_or_the_origin_when_there_is_none():
+    world = make_world(1)
+    grades_apply(
+        changes=[
+            GradeChange(
+                assessment_id=world.assessment.pk,
+                enrolment_id=world.enrolments[0].pk,
+                status="absent",
+            )
+        ],
+        by=None,
+        source=Source.ADMIN,
+    )
+    line = selectors.history_lines(list(GradeHistory.objects.all()))[0]
+    assert line.author == "Administration"
+    line.entry.by = world.teacher
+    assert line.author == world.teacher.get_full_name()
