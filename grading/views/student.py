@@ -6,7 +6,7 @@ from django.urls import URLPattern, path
 
 from enrolment.views.student import student_context, student_required
 
-from .. import student_reads
+from ..lines import grade_sheet
 
 
 @student_required
@@ -14,8 +14,8 @@ def grades_page(request: HttpRequest) -> HttpResponse:
     ctx = student_context(request)
     context = ctx.as_dict()
     if ctx.enrolment is not None:
-        # The same published UE results as the relevé de notes (grading.selectors).
-        context["overview"] = student_reads.published_grades(ctx.enrolment)
+        # The same lines, statuses and jury decision as the relevé de notes.
+        context["sheet"] = grade_sheet(ctx.enrolment)
     return render(request, "grading/student/grades.html", context)
 
 

@@ -8,8 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from certification.models import Jury
-from enrolment.models import Enrolment
+from enrolment.models import Enrolment, ProgrammeYear
 from grading.documents import transcript, transcript_availability
 from grading.models import Grade
 from tests.factories import GradeFactory, RegistrarFactory
@@ -26,7 +25,7 @@ def test_transcript_averages_decisions_and_credits():
     case = document_case()
     document = transcript(case.enrolment)
     rsv206, rsv207 = document.ues
-    assert (rsv206.code, rsv206.average, rsv206.decision, rsv206.credits_obtained) == (
+    assert (rsv206.code, rsv206.average, rsv206.status_label, rsv206.credits_obtained) == (
         "RSV206",
         "12,50",
         "Validée",
@@ -34,17 +33,21 @@ def test_transcript_averages_decisions_and_credits():
     )
     assert [line.mark for line in rsv206.lines] == ["14,00", "11,75"]
     assert [line.coefficient for line in rsv206.lines] == ["1", "2"]
-    assert (rsv207.average, rsv207.decision, rsv207.credits_obtained) == ("—", "En attente", 0)
-    assert rsv207.waiting_for == ("rattrapage de « Dossier de management »",)
+    assert (rsv207.average, rsv207.status_label, rsv207.credits_obtained) == ("—", "En attente", 0)
+    assert rsv207.waiting_for == ("UE RSV207 en attente : rattrapage attendu pour CT207-2400017",)
     assert (document.credits_obtained, document.credits_total) == (8, 12)
-    assert document.provisional
+    assert document.provisional and document.jury_decision == ""
 
 
 def test_failed_ue_is_not_validated_and_grants_no_credit():
     case = document_case()
     Grade.objects.filter(pk=case.grades["ct206"].pk).update(value=Decimal("7.00"))
     rsv206 = transcript(case.enrolment).ues[0]
-    assert (rsv206.average, rsv206.decision, rsv206.credits_obtained) == ("9,33", "Non validée", 0)
+    assert (rsv206.average, rsv206.status_label, rsv206.credits_obtained) == (
+        "9,33",
+        "Non validée",
+        0,
+    )
 
 
 def test_unpublished_grades_are_invisible_including_in_the_average():
@@ -58,9 +61,9 @@ def test_unpublished_grades_are_invisible_including_in_the_average():
     Grade.objects.filter(pk=case.grades["ct206"].pk).update(published=False)
     document = transcript(case.enrolment)
     rsv206, rsv207 = document.ues
-    assert rsv206.decision == "En attente"
-    assert rsv206.lines[1].status_label == "Note non publiée"
-    assert rsv207.decision == "En attente"
+    assert rsv206.status_label == "En attente"
+    assert rsv206.lines[1].status_label == "Pas encore de note publiée"
+    assert rsv207.status_label == "En attente"
     assert "18,00" not in [line.mark for line in rsv207.lines]
 
 
@@ -70,7 +73,7 @@ def test_published_makeup_replaces_the_justified_absence():
         assessment=case.assessments["rt207"], enrolment=case.enrolment, value=Decimal("10.00")
     )
     rsv207 = transcript(case.enrolment).ues[1]
-    assert (rsv207.average, rsv207.decision) == ("10,00", "Validée")
+    assert (rsv207.average, rsv207.status_label) == ("10,00", "Validée")
     assert rsv207.lines[1].label == "Rattrapage — Dossier de management"
 
 
@@ -91,10 +94,8 @@ def test_transcript_pdf_is_provisional_before_the_jury(client, django_assert_max
 
 def test_transcript_pdf_is_final_once_the_jury_has_deliberated(client):
     case = document_case()
-    Jury.objects.create(
-        programme_year=case.programme_year,
-        deliberated_at=timezone.now() - dt.timedelta(days=1),
-        members="Présidente : Mme Leroy",
+    ProgrammeYear.objects.filter(pk=case.programme_year.pk).update(
+        frozen_at=timezone.now() - dt.timedelta(days=1)
     )
     assert not transcript(case.enrolment).provisional
     client.force_login(case.enrolment.student.user)

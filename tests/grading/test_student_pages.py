@@ -72,7 +72,7 @@ def test_justified_absence_shows_makeup_and_pending_reason():
     grade(ct, e, status="absent_justified", value=None)
     html = grades_html(s)
     assert "Absence justifiée → rattrapage" in html
-    assert "Rattrapage de CT1" in html
+    assert "Rattrapage — Examen final" in html
     assert "UE RSV206 en attente : rattrapage attendu pour CT1" in html
     assert "En attente" in html
 
@@ -118,4 +118,4 @@ def test_a_makeup_shows_only_to_students_it_concerns():
     ct = AssessmentFactory(ue=c.rsv206, key="CT1", kind="ct")
     AssessmentFactory(ue=c.rsv206, key="CT1R", kind="ct", makeup_of=ct)
     grade(ct, e, value=Decimal("13"))
-    assert "Rattrapage de CT1" not in grades_html(s)
+    assert "Rattrapage —" not in grades_html(s)

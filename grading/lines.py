@@ -1,0 +1,198 @@
+"""The one builder of what a student reads of their grades, per UE and assessment.
+
+The student's grades page and the relevé de notes both show ``grade_sheet``, so a status,
+a label or a jury decision reads the same word on both (RULES.md §6, §7, §7b). Built on
+``selectors.published_ue_results``: a draft never shows, neither as a mark nor in an average.
+"""
+
+import datetime as dt
+from collections.abc import Collection
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.utils.translation import gettext as _
+
+from enrolment.models import Enrolment
+from enrolment.rules import JuryDecision
+
+from .models import Assessment, Grade
+from .rules import GradeStatus, UEResult, UEStatus, format_grade
+from .selectors import PublishedUE, published_ue_results
+
+STAMP_CLASSES = {UEStatus.VALIDATED: "ok", UEStatus.FAILED: "ko", UEStatus.PENDING: "wait"}
+
+
+@dataclass(frozen=True)
+class GradeLine:
+    """One assessment as the student sees it: the mark only once published."""
+
+    key: str
+    label: str
+    date: dt.date
+    kind_label: str
+    coefficient: str
+    mark: str
+    status_label: str
+    is_makeup: bool
+
+
+@dataclass(frozen=True)
+class UEBlock:
+    code: str
+    title: str
+    credits: int
+    average: str
+    status: UEStatus
+    status_label: str
+    credits_obtained: int
+    lines: tuple[GradeLine, ...]
+    waiting_for: tuple[str, ...]
+
+    @property
+    def stamp_class(self) -> str:
+        return STAMP_CLASSES[self.status]
+
+
+@dataclass(frozen=True)
+class GradeSheet:
+    blocks: tuple[UEBlock, ...]
+    deliberated: bool
+    jury_decision: str  # the label of JuryDecision; "" before any deliberation
+
+    @property
+    def credits_obtained(self) -> int:
+        """ECTS credits of the validated UE."""
+        return sum(b.credits_obtained for b in self.blocks)
+
+    @property
+    def credits_total(self) -> int:
+        return sum(b.credits for b in self.blocks)
+
+
+def ue_status_label(status: UEStatus) -> str:
+    labels = {
+        UEStatus.VALIDATED: _("Validée"),
+        UEStatus.FAILED: _("Non validée"),
+        UEStatus.PENDING: _("En attente"),
+    }
+    return labels[status]
+
+
+def grade_status_label(grade: Grade | None, *, under_correction: bool = False) -> str:
+    """The observation of a line; « en cours de correction » for a mark unlocked after the jury
+    whose change is still a draft (RULES.md §7b)."""
+    if grade is None:
+        return _("en cours de correction") if under_correction else _("Pas encore de note publiée")
+    labels = {
+        GradeStatus.GRADED: "",
+        GradeStatus.ABSENT: _("Absent·e : compte 0, défaillant·e"),
+        GradeStatus.ABSENT_JUSTIFIED: _("Absence justifiée → rattrapage"),
+        GradeStatus.PLAGIARISM: _("Plagiat : compte 0"),
+    }
+    return labels[GradeStatus(grade.status)]
+
+
+def grade_mark(grade: Grade | None) -> str:
+    """« 12,50 »; an unjustified absence and plagiarism count 0 (booklet §4.2, §4.4)."""
+    if grade is None:
+        return "—"
+    status = GradeStatus(grade.status)
+    if status == GradeStatus.GRADED:
+        return format_grade(grade.value)
+    if status in (GradeStatus.ABSENT, GradeStatus.PLAGIARISM):
+        return format_grade(Decimal(0))
+    return "—"
+
+
+def assessment_label(assessment: Assessment) -> str:
+    """The title, else kind and key; a make-up is named after the assessment it replaces."""
+    original = assessment.makeup_of if assessment.makeup_of_id is not None else None
+    if original is not None:
+        return _("Rattrapage — %(label)s") % {"label": assessment_label(original)}
+    return assessment.title or f"{assessment.get_kind_display()} {assessment.key}"
+
+
+def waiting_for(result: UEResult) -> tuple[str, ...]:
+    """Why a pending UE has no decision yet, worded as on the certification page."""
+    if not result.pending:
+        return ()
+    waits = []
+    if not result.has_assessment:
+        waits.append(_("aucune évaluation prévue"))
+    if result.missing:
+        waits.append(_("aucune note pour %(keys)s") % {"keys": ", ".join(result.missing)})
+    if result.makeup_pending:
+        waits.append(
+            _("rattrapage attendu pour %(keys)s") % {"keys": ", ".join(result.makeup_pending)}
+        )
+    return (_("UE %(ue)s en attente : %(waits)s") % {"ue": result.ue, "waits": " ; ".join(waits)},)
+
+
+def _shown(assessment: Assessment, grades: dict[int, Grade], corrected: Collection[int]) -> bool:
+    """A make-up concerns the student only after a justified absence at its original (§7b)."""
+    if assessment.makeup_of_id is None or assessment.pk in grades or assessment.pk in corrected:
+        return True
+    original = grades.get(assessment.makeup_of_id)
+    return original is not None and original.status == GradeStatus.ABSENT_JUSTIFIED
+
+
+def _order(assessment: Assessment) -> tuple[dt.date, str, int]:
+    """Each make-up right after the assessment it replaces."""
+    if assessment.makeup_of is not None:
+        return (assessment.makeup_of.date, assessment.makeup_of.key, 1)
+    return (assessment.date, assessment.key, 0)
+
+
+def _block(published: PublishedUE, corrected: Collection[int]) -> UEBlock:
+    ue, result, grades = published.ue, published.result, published.grades
+    lines = tuple(
+        GradeLine(
+            key=a.key,
+            label=assessment_label(a),
+            date=a.date,
+            kind_label=str(a.get_kind_display()),
+            coefficient=f"{a.weight.normalize():f}".replace(".", ","),
+            mark=grade_mark(grades.get(a.pk)),
+            status_label=grade_status_label(grades.get(a.pk), under_correction=a.pk in corrected),
+            is_makeup=a.makeup_of_id is not None,
+        )
+        for a in sorted(published.assessments, key=_order)
+        if _shown(a, grades, corrected)
+    )
+    return UEBlock(
+        code=ue.code,
+        title=ue.title,
+        credits=ue.credits,
+        average=format_grade(result.average),
+        status=result.status,
+        status_label=ue_status_label(result.status),
+        credits_obtained=result.credits,
+        lines=lines,
+        waiting_for=waiting_for(result),
+    )
+
+
+def jury_decision_label(enrolment: Enrolment) -> str:
+    """The latest jury decision, the same word everywhere; "" before any deliberation."""
+    if enrolment.programme_year.frozen_at is None or not enrolment.jury_decision:
+        return ""
+    return JuryDecision(enrolment.jury_decision).label
+
+
+def grade_sheet(enrolment: Enrolment) -> GradeSheet:
+    """Each UE of the enrolment with its lines, published marks only, and the jury decision.
+
+    Four queries (none more for ``enrolment.programme_year`` when it is already loaded).
+    """
+    published = published_ue_results(enrolment)
+    # Unlocked after the jury, its new value is a draft: the line says so, without the value.
+    corrected = set(
+        Grade.objects.filter(
+            enrolment=enrolment, published=False, under_correction=True
+        ).values_list("assessment_id", flat=True)
+    )
+    return GradeSheet(
+        blocks=tuple(_block(p, corrected) for p in published),
+        deliberated=enrolment.programme_year.frozen_at is not None,
+        jury_decision=jury_decision_label(enrolment),
+    )
