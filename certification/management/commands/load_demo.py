@@ -1,27 +1,87 @@
-"""``manage.py load_demo [--reset]``: the fictitious CS2600A 2024-2025 cohort and demo accounts.
+"""``manage.py load_demo [--reset]``: the fictitious CS2600A cohorts and demo accounts.
 
-Idempotent: safe to run at every start. Prints the demo logins every time.
+2024-2025 is left before its jury; 2023-2024 is carried through the whole jury lifecycle with
+the real services (docs/demo.md). Idempotent: safe to run at every start. Prints the demo
+logins every time.
 """
 
+import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.test.utils import override_settings
 
-from certification.interchange import CohortImportError, cohort_import
-from enrolment.models import UE, PriorDiploma, StaffAssignment, StudentProfile, User
-from grading.models import Assessment
-from grading.services import assessment_publish
+from certification.interchange import CohortImportError, cohort_import, find_programme_year
+from certification.models import Certificate, Jury
+from certification.services import (
+    CertificationError,
+    certificate_issue,
+    certificate_revoke,
+    cohort_plan,
+    jury_deliberate,
+    jury_grade_unlock,
+)
+from enrolment.models import (
+    UE,
+    Enrolment,
+    PriorDiploma,
+    ProgrammeYear,
+    StaffAssignment,
+    StudentProfile,
+    User,
+)
+from enrolment.rules import JuryDecision
+from grading.models import Assessment, Grade, GradeHistory
+from grading.services import GradeChange, GradeWriteError, assessment_publish, grades_apply
 
 DEMO_FILE = Path(settings.BASE_DIR) / "demo" / "cs2600a-2024-2025.json"
 PASSWORD = "Demo-Cnam-2025!"
 PROGRAMME, YEAR = "CS2600A", "2024-2025"
 STUDENT_NUMBER = "0900017"  # Camille Rousseau: every UE validated, eligible (docs/demo.md)
 DRAFT_ASSESSMENT = "RSV207-CT-R"  # left unpublished: what a draft looks like
+
+# The past cohort, carried through every state of the jury lifecycle (docs/demo.md).
+PAST_FILE = Path(settings.BASE_DIR) / "demo" / "cs2600a-2023-2024.json"
+PAST_YEAR = "2023-2024"
+PARIS = ZoneInfo("Europe/Paris")
+JURY_MEMBERS = (
+    "Mme Hélène Rivière, responsable du certificat, présidente\n"
+    "M. Olivier Masson, enseignant de RSV206\n"
+    "Mme Sandrine Leclerc, enseignante de RSV207\n"
+    "M. Didier Roche, directeur d'une coopérative d'activité et d'emploi"
+)
+FIRST_JURY = dt.datetime(2024, 7, 1, 14, 0, tzinfo=PARIS)
+SECOND_SESSION = dt.datetime(2024, 9, 20, 14, 0, tzinfo=PARIS)
+RECTIFICATIF = dt.datetime(2024, 10, 8, 10, 0, tzinfo=PARIS)
+CERTIFICATES_ISSUED_ON = dt.date(2024, 9, 27)
+# Make-up marks of September 2024, for the two justified absences at a CT.
+MAKEUPS = {("2300203", "RSV206-CT-R"): "12", ("2300209", "RSV207-CT-R"): "8"}
+# The correction: Clara Bonnet's RSV207 defence was reported 12 instead of 7, so RSV207
+# falls from 11.50 to 9.00 and the rectificatif makes her ajournée.
+CORRECTED = ("2300206", "RSV207-CT", "7")
+CORRECTION_REASON = (
+    "Erreur de report signalée par l'enseignante : 12 saisi au lieu de 7 (procès-verbal de "
+    "soutenance)"
+)
+# Bastien Renard's birth date was typed day and month swapped at enrolment (1987-11-03 in
+# the file); his certificate is revoked, the date corrected and a new certificate issued.
+CIVIL_ERROR = ("2300202", dt.date(1987, 3, 11))
+CIVIL_ERROR_REASON = (
+    "Erreur d'état civil : date de naissance erronée (3 novembre 1987 au lieu du 11 mars "
+    "1987) ; un nouveau certificat est délivré"
+)
+PAST_LOGINS = {
+    "2300202": "certificat révoqué (état civil) et remplacé",
+    "2300206": "note corrigée, ajournée par le rectificatif, certificat révoqué",
+}
 
 PROFILES: dict[str, dict[str, Any]] = {
     "0900017": {
@@ -62,7 +122,10 @@ PROFILES: dict[str, dict[str, Any]] = {
 
 
 class Command(BaseCommand):
-    help = "Charge la promotion fictive CS2600A 2024-2025 et les comptes de démonstration."
+    help = (
+        "Charge les promotions fictives CS2600A 2024-2025 (avant son jury) et 2023-2024 "
+        "(délibérée, certificats délivrés) et les comptes de démonstration."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -93,12 +156,18 @@ class Command(BaseCommand):
             "Les séances de la démonstration sont toutes passées (année 2024-2025) : le "
             "planning ne montre donc aucune séance à venir."
         )
+        self.stdout.write(self._past_cohort())
+        accounts += self._past_accounts()
         self.stdout.write("")
         self.stdout.write("Comptes de démonstration (identifiant ou adresse e-mail) :")
         width = max(len(u) for u, _, _ in accounts)
         self.stdout.write(f"  {'identifiant'.ljust(width)}  {'mot de passe'.ljust(16)}  rôle")
         for username, email, role in accounts:
             self.stdout.write(f"  {username.ljust(width)}  {PASSWORD.ljust(16)}  {role} ({email})")
+        self.stdout.write(
+            f"Les autres élèves de {PAST_YEAR} (2300201 à 2300209) ont le même mot de passe ; "
+            "ceux de 2024-2025 n'en ont pas (docs/demo.md)."
+        )
 
     @transaction.atomic
     def _accounts(self) -> list[tuple[str, str, str]]:
@@ -178,3 +247,169 @@ class Command(BaseCommand):
         ).exclude(key=DRAFT_ASSESSMENT):
             count += assessment_publish(assessment=assessment, by=None)
         return count
+
+    # ---- The past cohort, 2023-2024 ------------------------------------------------------
+
+    def _past_cohort(self) -> str:
+        """Build 2023-2024 once (skipped when it already has its juries); one summary line."""
+        py = ProgrammeYear.objects.filter(programme__code=PROGRAMME, year=PAST_YEAR).first()
+        if py is None or not py.juries.exists():
+            try:
+                # Its e-mails (certificates issued) belong to 2024: recorded as notifications,
+                # not sent (nor printed by the console backend among the logins).
+                with (
+                    override_settings(
+                        MAILERS={
+                            "default": {"BACKEND": "django.core.mail.backends.dummy.EmailBackend"}
+                        }
+                    ),
+                    transaction.atomic(),
+                ):
+                    py = self._past_build()
+            except CohortImportError as exc:
+                for line in exc.errors:
+                    self.stderr.write(line)
+                raise CommandError(
+                    f"Le fichier de démonstration {PAST_YEAR} est refusé.", returncode=2
+                ) from exc
+            except (CertificationError, GradeWriteError) as exc:
+                raise CommandError(f"Promotion {PAST_YEAR} : {exc}") from exc
+        certificates = Certificate.objects.filter(programme_year=py)
+        return (
+            f"Promotion {PROGRAMME} {PAST_YEAR} (passée) : {py.enrolments.count()} élèves, "
+            f"{py.juries.count()} délibérations (jury, seconde session, rectificatif), "
+            f"{certificates.count()} certificats dont "
+            f"{certificates.filter(revoked_at__isnull=False).count()} révoqués (docs/demo.md)."
+        )
+
+    def _past_build(self) -> ProgrammeYear:
+        cohort_import(data=PAST_FILE.read_bytes(), by=None)
+        py = find_programme_year(PROGRAMME, PAST_YEAR)
+        registrar = User.objects.get(username="scolarite")
+        teachers = {
+            code: User.objects.get(username=f"enseignant{code[-3:]}")
+            for code in ("RSV206", "RSV207")
+        }
+        assessments = {
+            a.key: a for a in Assessment.objects.filter(ue__programme_year=py).select_related("ue")
+        }
+        enrolments = {
+            e.student.number: e
+            for e in Enrolment.objects.filter(programme_year=py).select_related("student")
+        }
+        for assessment in assessments.values():
+            assessment_publish(assessment=assessment, by=teachers[assessment.ue.code])
+        jury_deliberate(
+            programme_year=py, deliberated_at=FIRST_JURY, members=JURY_MEMBERS, by=registrar
+        )
+
+        # Second session: the make-ups are entered and published, then the jury sits again.
+        for (number, key), value in MAKEUPS.items():
+            teacher = teachers[assessments[key].ue.code]
+            self._grade(assessments[key], enrolments[number], value, by=teacher)
+            assessment_publish(assessment=assessments[key], by=teacher)
+        jury_deliberate(
+            programme_year=py,
+            deliberated_at=SECOND_SESSION,
+            members=JURY_MEMBERS,
+            by=registrar,
+            kind=Jury.Kind.SECOND_SESSION,
+            reason="Seconde session : notes des rattrapages de septembre 2024.",
+        )
+        for enrolment in cohort_plan(py).eligible:  # admis, fees paid
+            certificate_issue(enrolment=enrolment, by=registrar, issued_on=CERTIFICATES_ISSUED_ON)
+
+        # A correction after the jury: unlocked with a reason, changed, then the rectificatif.
+        number, key, value = CORRECTED
+        grade = Grade.objects.get(assessment=assessments[key], enrolment=enrolments[number])
+        jury_grade_unlock(grade=grade, by=registrar, reason=CORRECTION_REASON)
+        self._grade(
+            assessments[key],
+            enrolments[number],
+            value,
+            by=teachers[assessments[key].ue.code],
+            reason=CORRECTION_REASON,
+        )
+        jury_deliberate(
+            programme_year=py,
+            deliberated_at=RECTIFICATIF,
+            members=JURY_MEMBERS,
+            by=registrar,
+            kind=Jury.Kind.RECTIFICATIF,
+            reason="Rectificatif : erreur de report d'une note de soutenance RSV207.",
+        )
+        # RULES.md §7b: a holder no longer « admis » is flagged; the registrar revokes.
+        flagged = (
+            Certificate.objects.filter(programme_year=py, revoked_at__isnull=True)
+            .exclude(enrolment__jury_decision=JuryDecision.ADMIS)
+            .select_related("enrolment")
+        )
+        for certificate in flagged:
+            decision = JuryDecision(certificate.enrolment.jury_decision).label
+            certificate_revoke(
+                certificate=certificate,
+                by=registrar,
+                reason=f"Décision modifiée par le rectificatif du 8 octobre 2024 : {decision}.",
+            )
+
+        # An error in the holder's civil status: revoke, correct the record, issue anew.
+        number, birth_date = CIVIL_ERROR
+        enrolment = enrolments[number]
+        certificate_revoke(
+            certificate=Certificate.objects.get(enrolment=enrolment, revoked_at__isnull=True),
+            by=registrar,
+            reason=CIVIL_ERROR_REASON,
+        )
+        student = enrolment.student  # the record the new certificate reads
+        student.birth_date = birth_date
+        student.save(update_fields=["birth_date"])
+        certificate_issue(enrolment=enrolment, by=registrar)
+        return py
+
+    def _grade(
+        self,
+        assessment: Assessment,
+        enrolment: Enrolment,
+        value: str,
+        *,
+        by: User,
+        reason: str = "",
+    ) -> None:
+        """One mark entered after the first jury (a make-up, a correction), as a draft."""
+        grades_apply(
+            changes=[
+                GradeChange(
+                    assessment_id=assessment.pk,
+                    enrolment_id=enrolment.pk,
+                    status=Grade.Status.GRADED,
+                    value=Decimal(value),
+                )
+            ],
+            by=by,
+            source=GradeHistory.Source.COMMAND,
+            reason=reason,
+        )
+
+    @transaction.atomic
+    def _past_accounts(self) -> list[tuple[str, str, str]]:
+        """The 2023-2024 students sign in with the demo password; their teachers see them."""
+        users = User.objects.filter(
+            student__enrolments__programme_year__programme__code=PROGRAMME,
+            student__enrolments__programme_year__year=PAST_YEAR,
+        )
+        # One hash for them all: a public demo password, and one hashing instead of nine.
+        users.update(password=make_password(PASSWORD), is_active=True)
+        for ue in UE.objects.filter(
+            programme_year__programme__code=PROGRAMME, programme_year__year=PAST_YEAR
+        ):
+            teacher = User.objects.get(username=f"enseignant{ue.code[-3:]}")
+            StaffAssignment.objects.get_or_create(user=teacher, ue=ue)
+        students = StudentProfile.objects.in_bulk(list(PAST_LOGINS), field_name="number")
+        return [
+            (
+                number,
+                students[number].email,
+                f"élève {PAST_YEAR} — {students[number].full_name} : {story}",
+            )
+            for number, story in PAST_LOGINS.items()
+        ]
