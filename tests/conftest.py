@@ -53,6 +53,9 @@ def _test_settings(settings: Any, tmp_path: Path) -> None:
     """
     private_root = tmp_path / "private"
     private_root.mkdir()
+    # A cheap hasher: Argon2 costs ~0.1 s per user created, and the project's own choice is
+    # checked on the settings module itself (tests/test_project.py).
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.PRIVATE_STORAGE_ROOT = private_root
     settings.MEDIA_ROOT = private_root
     settings.CACHES = {

@@ -156,10 +156,15 @@ def test_content_security_policy_forbids_framing_and_inline_scripts() -> None:
 
 
 def test_passwords_are_hashed_with_argon2() -> None:
-    assert settings.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+    # The project's settings module, not the test run's (tests use a cheap hasher: conftest).
     from django.contrib.auth.hashers import get_hasher
+    from django.test import override_settings
 
-    assert get_hasher().algorithm == "argon2"
+    from cnam_cs import settings as project
+
+    assert project.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+    with override_settings(PASSWORD_HASHERS=project.PASSWORD_HASHERS):
+        assert get_hasher().algorithm == "argon2"
 
 
 def test_brute_force_protection_is_on() -> None:

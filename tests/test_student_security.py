@@ -133,7 +133,6 @@ def count_queries(s, name) -> int:
 
 @pytest.mark.parametrize("name", STUDENT_PAGES)
 def test_query_count_does_not_grow_with_sessions_grades_or_students(name, settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
     small = count_queries(build(2, "2023-2024"), name)
     large = count_queries(build(30, "2024-2025"), name)
     assert large == small, (small, large)

@@ -184,8 +184,7 @@ def test_load_demo_twice_prints_logins_and_sets_up_accounts(fast_demo):
 
 @pytest.fixture
 def fast_demo(settings, monkeypatch):
-    """Speed only: a cheap hasher, and certificates without their PDF rendering (~0.3 s each)."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    """Speed only: certificates without their PDF rendering (~0.3 s each)."""
     monkeypatch.setattr("certification.services.render_pdf", lambda *a, **k: b"%PDF-1.7 demo")
 
 
