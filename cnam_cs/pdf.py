@@ -9,6 +9,7 @@ long-lived process (measured about 0.3 MB a render) and is slower.
 import logging
 import mimetypes
 import threading
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -93,12 +94,20 @@ class StaticOnlyFetcher(URLFetcher):
         )
 
 
-def render_pdf(template_name: str, context: dict[str, Any], *, title: str = "") -> bytes:
+def render_pdf(
+    template_name: str,
+    context: dict[str, Any],
+    *,
+    title: str = "",
+    issued_at: datetime | None = None,
+) -> bytes:
     """Render a template of ``templates/<app>/pdf/`` (extending ``pdf/base.html``) to PDF/A-3b.
 
     The document's title, author and language are set here whatever the template says.
+    ``issued_at`` (default: now) dates the document: a document rendered again from frozen
+    data (a PV of the jury) passes its own date, so that it reads the same on any day.
     """
-    issued_at = timezone.localtime()
+    issued_at = timezone.localtime(issued_at)
     html = render_to_string(
         template_name, {"pdf_title": title, "issued_at": issued_at, "author": AUTHOR, **context}
     )

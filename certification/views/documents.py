@@ -81,18 +81,16 @@ def convocation_pdf(request: HttpRequest, enrolment_id: int, session_id: int) ->
 def certificate_pdf(request: HttpRequest, enrolment_id: int) -> HttpResponse:
     """The stored bytes, exactly as issued: never rendered again."""
     enrolment = _visible_enrolment(request, enrolment_id)
-    certificate = get_object_or_404(Certificate, enrolment=enrolment, revoked_at__isnull=True)
-    if not certificate.pdf:
-        raise Http404
-    with certificate.pdf.open("rb") as handle:
-        content = handle.read()
-    return pdf_response(content, f"certificat-{certificate.number}.pdf")
+    return _stored_pdf(get_object_or_404(Certificate, enrolment=enrolment, revoked_at__isnull=True))
 
 
 @registrar_required
 def registrar_certificate_pdf(request: HttpRequest, certificate_id: int) -> HttpResponse:
     """Any issued certificate, revoked ones included, exactly as issued (registrar only)."""
-    certificate = get_object_or_404(Certificate, pk=certificate_id)
+    return _stored_pdf(get_object_or_404(Certificate, pk=certificate_id))
+
+
+def _stored_pdf(certificate: Certificate) -> HttpResponse:
     if not certificate.pdf:
         raise Http404
     with certificate.pdf.open("rb") as handle:
@@ -118,6 +116,7 @@ def jury_pv_pdf(
         "certification/pdf/jury_pv.html",
         documents.jury_pv_context(jury),
         title=f"PV de jury {jury.programme_year} n° {jury.sequence}",
+        issued_at=jury.deliberated_at,
     )
     py = jury.programme_year
     return pdf_response(content, f"pv-jury-{py.programme.code}-{py.year}-n{jury.sequence}.pdf")

@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import escape
 
 from certification import services
@@ -74,10 +75,12 @@ def test_a_later_deliberation_needs_its_kind_and_a_reason(world):
 def test_earlier_pv_versions_stay_downloadable_and_unchanged(client, world):
     from tests.certification.test_one_truth import pdftotext
 
-    world.deliberate()
+    first = world.deliberate()
     client.force_login(world.registrar)
     url_1 = reverse("certification:jury-pv-pdf-version", args=[world.py.pk, 1])
     before = pdftotext(client.get(url_1).content)
+    # Rendered from its frozen snapshot and dated by its deliberation: the same on any day.
+    assert f"Délivré le {date_format(timezone.localtime(first.deliberated_at), 'j F Y')}" in before
     world.enter("makeup", world.makeup, "graded", "14")
     assessment_publish(assessment=world.makeup, by=world.registrar)
     world.deliberate(kind="second_session", reason="Rattrapages de juin", days=1)
