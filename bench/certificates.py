@@ -2,7 +2,8 @@
 
     DATABASE_URL=sqlite:////tmp/bench-certs.sqlite3 .venv/bin/python bench/certificates.py [N]
 
-Builds a throwaway cohort of N eligible students, starts a bulk issuance exactly as the
+Builds a throwaway cohort of N eligible students, deliberates (certificates come only after
+the jury; the deliberation is not timed), starts a bulk issuance exactly as the
 registrar's button does (a BulkIssueJob queued through django.tasks on django-tasks-db), then
 runs ``manage.py db_worker --batch`` in a separate process until the queue is empty, and
 prints the total seconds and the milliseconds per certificate. DATABASE_URL must name a file
@@ -30,9 +31,10 @@ from decimal import Decimal  # noqa: E402
 
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
+from django.utils import timezone  # noqa: E402
 
 from certification.models import Certificate  # noqa: E402
-from certification.services import bulk_issue_start  # noqa: E402
+from certification.services import bulk_issue_start, jury_deliberate  # noqa: E402
 from tests.factories import (  # noqa: E402
     AssessmentFactory,
     EnrolmentFactory,
@@ -51,6 +53,7 @@ def main(n: int) -> None:
     for _ in range(n):
         e = EnrolmentFactory(programme_year=py, fees_due=Decimal("0"))
         GradeFactory(assessment=a, enrolment=e, value=Decimal("13"))
+    jury_deliberate(programme_year=py, deliberated_at=timezone.now(), members="Bench", by=None)
     start = time.perf_counter()
     job = bulk_issue_start(programme_year=py, by=None)
     subprocess.run(
