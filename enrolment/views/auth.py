@@ -8,6 +8,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 
+from cnam_cs.client_address import client_address
+
 from .. import password_reset
 from ..forms import PasswordResetRequestForm, SignInForm
 
@@ -22,8 +24,8 @@ def password_reset_request(request: HttpRequest) -> HttpResponse:
         password_reset.reset_request(
             identifier=form.cleaned_data["identifier"],
             birth_date=form.cleaned_data["birth_date"],
-            # REMOTE_ADDR only: a client-supplied X-Forwarded-For could dodge the throttle.
-            client_address=request.META.get("REMOTE_ADDR", ""),
+            # Never a client-written X-Forwarded-For: it could dodge the throttle.
+            client_address=client_address(request),
         )
         return redirect("password_reset_done")
     return render(request, "registration/password_reset_form.html", {"form": form})
