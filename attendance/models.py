@@ -127,3 +127,25 @@ class Attendance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.session} {self.enrolment.student.number} {self.presence}"
+
+
+class CalendarFeed(models.Model):
+    """A student's calendar subscription: only the SHA-256 of its random token is kept.
+
+    ``password_stamp`` ties the link to the password it was made under: once the password
+    changes (or is reset), the stamp no longer matches and the link is dead (SECURITY.md #33).
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    password_stamp = models.CharField(max_length=64)
+    created_at = models.DateTimeField(_("créé le"))
+
+    class Meta:
+        verbose_name = _("abonnement au calendrier")
+        verbose_name_plural = _("abonnements au calendrier")
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.created_at:%d/%m/%Y %H:%M}"

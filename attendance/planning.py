@@ -5,18 +5,17 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.core import signing
 from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from icalendar import Alarm, Calendar, Event
 
-from enrolment.models import Enrolment, StudentProfile
+from enrolment.models import Enrolment, StudentProfile, User
 
-from .models import Attendance, Session, SessionChange
+from . import feed_tokens
+from .models import Attendance, CalendarFeed, Session, SessionChange
 from .rules import SITES, RoomCodeError, Site, SiteInfo, parse_room
 
-FEED_SALT = "attendance.planning-feed"
 REMINDER = dt.timedelta(hours=1)
 
 
@@ -118,17 +117,34 @@ def held_sessions(enrolment: Enrolment, *, now: dt.datetime) -> list[HeldSession
     return [HeldSession(s, recorded.get(s.pk)) for s in sessions]
 
 
-def feed_token(student: StudentProfile) -> str:
-    """A secret for the student's calendar feed URL (phones cannot sign in to fetch it)."""
-    return signing.Signer(salt=FEED_SALT).sign(str(student.pk))
+def feed_student(token: str) -> StudentProfile | None:
+    """The student a calendar-feed token stands for (phones cannot sign in to fetch it).
 
-
-def student_from_feed_token(token: str) -> StudentProfile | None:
-    try:
-        pk = signing.Signer(salt=FEED_SALT).unsign(token)
-    except signing.BadSignature:
+    None for an unknown or replaced token, and for one made before the last password change.
+    """
+    feed = (
+        CalendarFeed.objects.select_related("user")
+        .filter(token_hash=feed_tokens.token_hash(token), user__is_active=True)
+        .first()
+    )
+    if feed is None or not feed_tokens.stamp_matches(feed.user, feed.password_stamp):
         return None
-    return StudentProfile.objects.filter(pk=pk, user__is_active=True).first()
+    return StudentProfile.objects.filter(user=feed.user).first()
+
+
+@dataclass(frozen=True)
+class FeedLink:
+    """What the planning page may say about an existing link: never the link itself."""
+
+    created_at: dt.datetime
+    active: bool  # False once a password change has killed it
+
+
+def feed_link(user: User) -> FeedLink | None:
+    feed = CalendarFeed.objects.filter(user=user).first()
+    if feed is None:
+        return None
+    return FeedLink(feed.created_at, feed_tokens.stamp_matches(user, feed.password_stamp))
 
 
 def _description(p: PlannedSession) -> str:

@@ -1,4 +1,5 @@
-"""Writes of the attendance app: rolls, justified absences, moved or cancelled sessions."""
+"""Writes of the attendance app: rolls, justified absences, moved or cancelled sessions, and
+the calendar feed's secret."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -16,8 +17,8 @@ from enrolment.freeze import (
 )
 from enrolment.models import UE, Enrolment, User
 
-from . import notifications
-from .models import Attendance, Session, SessionChange
+from . import feed_tokens, notifications
+from .models import Attendance, CalendarFeed, Session, SessionChange
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -234,3 +235,27 @@ def attendance_delete(*, attendance: Attendance) -> None:
     for session in _attendance_sessions(attendance):
         session_ensure_open(session=session)
     attendance.delete()
+
+
+@transaction.atomic
+def calendar_feed_rotate(*, user: User) -> str:
+    """Give the user a new calendar-feed secret, which kills the previous link; returns it.
+
+    The secret is returned once and only its hash is stored: it cannot be shown again.
+    """
+    token = feed_tokens.new_token()
+    CalendarFeed.objects.update_or_create(
+        user=user,
+        defaults={
+            "token_hash": feed_tokens.token_hash(token),
+            "password_stamp": feed_tokens.password_stamp(user),
+            "created_at": timezone.now(),
+        },
+    )
+    return token
+
+
+@transaction.atomic
+def calendar_feed_revoke(*, user: User) -> None:
+    """Remove the user's calendar-feed link: the URL answers 404 from now on."""
+    CalendarFeed.objects.filter(user=user).delete()

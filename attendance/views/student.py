@@ -2,16 +2,22 @@
 
 from decimal import Decimal
 
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from enrolment.selectors import default_enrolment, student_enrolments
 from enrolment.views.student import student_context, student_required
 
-from .. import planning, selectors
+from .. import planning, selectors, services
 from ..rules import format_rate
+
+# The new feed secret waits here between the POST that made it and the one page that shows it.
+NEW_FEED_TOKEN = "attendance.new-feed-token"
 
 
 def plain_pct(value: Decimal) -> str:
@@ -27,6 +33,8 @@ def _thousands(n: int) -> str:
 def planning_page(request: HttpRequest) -> HttpResponse:
     ctx = student_context(request)
     context = ctx.as_dict()
+    # Shown once: popped from the session, then only its hash remains (SECURITY.md #33).
+    token = request.session.pop(NEW_FEED_TOKEN, None)
     if ctx.enrolment is not None:
         now = timezone.now()
         sessions = planning.student_sessions(ctx.enrolment)
@@ -36,13 +44,12 @@ def planning_page(request: HttpRequest) -> HttpResponse:
             weeks=[w for w in weeks if w.sunday >= today],
             past_weeks=[w for w in weeks if w.sunday < today],
             now=now,
-            feed_url=request.build_absolute_uri(
-                reverse(
-                    "attendance:student-planning-feed",
-                    args=[planning.feed_token(ctx.student)],
-                )
-            ),
+            feed=planning.feed_link(request.user),
         )
+        if token is not None:
+            context["feed_url"] = request.build_absolute_uri(
+                reverse("attendance:student-planning-feed", args=[token])
+            )
     return render(request, "attendance/student/planning.html", context)
 
 
@@ -66,9 +73,29 @@ def planning_ics(request: HttpRequest) -> HttpResponse:
     return _ics_response(body, filename="planning-cnam.ics", attachment=True)
 
 
+@require_POST
+@student_required
+def planning_feed_rotate(request: HttpRequest) -> HttpResponse:
+    """« Générer un nouveau lien »: the previous link answers 404 from now on."""
+    request.session[NEW_FEED_TOKEN] = services.calendar_feed_rotate(user=request.user)
+    messages.success(
+        request, _("Nouveau lien d'abonnement créé. Tout lien précédent ne fonctionne plus.")
+    )
+    return redirect(reverse("attendance:student-planning") + "#abonnement")
+
+
+@require_POST
+@student_required
+def planning_feed_revoke(request: HttpRequest) -> HttpResponse:
+    services.calendar_feed_revoke(user=request.user)
+    request.session.pop(NEW_FEED_TOKEN, None)
+    messages.success(request, _("Abonnement désactivé : le lien ne fonctionne plus."))
+    return redirect(reverse("attendance:student-planning") + "#abonnement")
+
+
 def planning_feed(request: HttpRequest, token: str) -> HttpResponse:
-    """The same calendar for a phone's subscription: the signed token stands for a sign-in."""
-    student = planning.student_from_feed_token(token)
+    """The same calendar for a phone's subscription: the secret token stands for a sign-in."""
+    student = planning.feed_student(token)
     if student is None:
         raise Http404
     enrolment = default_enrolment(list(student_enrolments(student)))
@@ -105,6 +132,16 @@ def attendance_page(request: HttpRequest) -> HttpResponse:
 urlpatterns: list[URLPattern] = [
     path("eleve/planning/", planning_page, name="student-planning"),
     path("eleve/planning.ics", planning_ics, name="student-planning-ics"),
+    path(
+        "eleve/planning/abonnement/nouveau-lien/",
+        planning_feed_rotate,
+        name="student-planning-feed-rotate",
+    ),
+    path(
+        "eleve/planning/abonnement/desactiver/",
+        planning_feed_revoke,
+        name="student-planning-feed-revoke",
+    ),
     path("calendrier/<str:token>/planning.ics", planning_feed, name="student-planning-feed"),
     path("eleve/assiduite/", attendance_page, name="student-attendance"),
 ]

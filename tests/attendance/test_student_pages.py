@@ -3,12 +3,10 @@
 import datetime as dt
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar
 
-from attendance import planning
 from attendance.models import Attendance, SessionChange
 from tests.student_data import absent, cohort, enrol, session, signed_in, student
 
@@ -91,29 +89,6 @@ def test_ics_uids_are_stable_across_downloads():
     assert [str(e["UID"]) for e in first.walk("VEVENT")] == [
         str(e["UID"]) for e in second.walk("VEVENT")
     ]
-
-
-def test_personal_feed_serves_the_calendar_without_sign_in():
-    c = cohort()
-    s = student()
-    enrol(s, c)
-    session(c.rsv206, days=3, title="Séance du flux")
-    html = signed_in(s).get(reverse("attendance:student-planning")).content.decode()
-    token = planning.feed_token(s)
-    assert token in html
-    response = Client().get(reverse("attendance:student-planning-feed", args=[token]))
-    assert response.status_code == 200
-    assert b"S\xc3\xa9ance du flux" in response.content
-
-
-def test_tampered_feed_token_is_404():
-    s = student()
-    other = student(username="autre")
-    token = planning.feed_token(s)
-    forged = f"{other.pk}:{token.split(':', 1)[1]}"
-    assert (
-        Client().get(reverse("attendance:student-planning-feed", args=[forged])).status_code == 404
-    )
 
 
 def test_attendance_page_shows_each_held_session_and_the_arithmetic():
