@@ -10,11 +10,13 @@ from django.db import transaction
 from django.http import HttpRequest
 
 from enrolment.freeze import SESSIONS_FROZEN, refusal
+from enrolment.validators import check_free_text
 
 from . import models, services
 from .selectors import session_frozen
 
 
+@check_free_text
 class SessionAdminForm(forms.ModelForm):
     class Meta:
         model = models.Session
@@ -31,6 +33,7 @@ class SessionAdminForm(forms.ModelForm):
         return data
 
 
+@check_free_text
 class AttendanceAdminForm(forms.ModelForm):
     class Meta:
         model = models.Attendance
@@ -129,3 +132,19 @@ class AttendanceAdmin(_FrozenSessionMixin, admin.ModelAdmin):
         with transaction.atomic():
             for attendance in queryset:
                 services.attendance_delete(attendance=attendance)
+
+
+@admin.register(models.CalendarFeed)
+class CalendarFeedAdmin(admin.ModelAdmin):
+    """Read-only but deletable: deleting a row revokes the student's calendar link."""
+
+    list_display = ["user", "created_at"]
+    search_fields = ["user__username"]
+    fields = ["user", "created_at"]  # the hash and the stamp are of no use to a person
+    readonly_fields = ["user", "created_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

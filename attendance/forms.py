@@ -5,6 +5,8 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 
+from enrolment.validators import check_free_text
+
 from . import rules
 from .models import Attendance, Session
 
@@ -70,6 +72,12 @@ RollFormSet = forms.formset_factory(
 )
 
 
+def document_max_bytes() -> int:
+    """A justification's file limit: 5 Mo, or the site's upload limit if lower."""
+    return min(MAX_DOCUMENT_BYTES, settings.MAX_UPLOAD_BYTES)
+
+
+@check_free_text
 class JustifyForm(forms.Form):
     enrolment = forms.TypedChoiceField(label=_("Élève"), coerce=int)
     reason = forms.CharField(label=_("Motif"), max_length=300)
@@ -88,7 +96,7 @@ class JustifyForm(forms.Form):
         document = self.cleaned_data.get("document")
         if not document:
             return None
-        if document.size > min(MAX_DOCUMENT_BYTES, settings.MAX_UPLOAD_BYTES):
+        if document.size > document_max_bytes():
             raise forms.ValidationError(_("Justificatif trop volumineux (5 Mo au plus)."))
         head = document.read(16)
         document.seek(0)
@@ -101,6 +109,7 @@ class JustifyForm(forms.Form):
         return document
 
 
+@check_free_text
 class SessionMoveForm(forms.Form):
     start = forms.DateTimeField(
         label=_("Début"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
@@ -127,5 +136,6 @@ class SessionMoveForm(forms.Form):
         return data
 
 
+@check_free_text
 class SessionCancelForm(forms.Form):
     reason = forms.CharField(label=_("Motif de l'annulation"), max_length=300)

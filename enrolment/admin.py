@@ -3,15 +3,36 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import UserChangeForm
 from django.http import HttpRequest
 
 from . import models, services
 from .freeze import ENROLMENTS_FROZEN, UES_FROZEN, ensure_open, is_frozen, refusal
+from .selectors import email_in_use
+from .validators import EMAIL_UNAVAILABLE, check_free_text, normalise_email
+
+
+def _clean_email(value: str, *, user_id: int | None) -> str:
+    # The database constraints see one table each; an address is also refused when another
+    # account holds it in the other table (SECURITY.md #29).
+    address = normalise_email(value)
+    if email_in_use(address, user_id=user_id):
+        raise forms.ValidationError(EMAIL_UNAVAILABLE, code="email_unavailable")
+    return address
+
+
+@check_free_text
+class PortalUserChangeForm(UserChangeForm):  # type: ignore[type-arg]
+    class Meta(UserChangeForm.Meta):
+        model = models.User
+
+    def clean_email(self) -> str:
+        return _clean_email(self.cleaned_data.get("email", ""), user_id=self.instance.pk)
 
 
 @admin.register(models.User)
 class PortalUserAdmin(UserAdmin):
-    pass
+    form = PortalUserChangeForm
 
 
 FROZEN_RULES = ["pass_mark", "absence_threshold_pct", "justified_absences_count"]
@@ -75,8 +96,18 @@ class DiplomaInline(admin.TabularInline):
     extra = 0
 
 
+@check_free_text
+class StudentProfileAdminForm(forms.ModelForm):
+    # No Meta: the admin builds it with every field of the model.
+    def clean_email(self) -> str:
+        user = self.cleaned_data.get("user")
+        user_id = user.pk if user is not None else self.instance.user_id
+        return _clean_email(self.cleaned_data.get("email", ""), user_id=user_id)
+
+
 @admin.register(models.StudentProfile)
 class StudentProfileAdmin(admin.ModelAdmin):
+    form = StudentProfileAdminForm
     list_display = ["number", "last_name", "first_name", "email", "tiers_temps"]
     search_fields = ["number", "last_name", "first_name", "email"]
     inlines = [DiplomaInline]

@@ -7,6 +7,8 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 from .models import StudentProfile
+from .selectors import email_in_use
+from .validators import EMAIL_UNAVAILABLE, check_free_text, normalise_email
 
 
 class SignInForm(AuthenticationForm):
@@ -40,6 +42,7 @@ class PasswordResetRequestForm(forms.Form):
         return value
 
 
+@check_free_text
 class ProfileForm(forms.ModelForm):
     """What a student may change themselves: contact and professional situation."""
 
@@ -52,7 +55,16 @@ class ProfileForm(forms.ModelForm):
             "phone": forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
         }
 
+    def clean_email(self) -> str:
+        address = normalise_email(self.cleaned_data["email"])
+        # One answer whoever holds it, a student or not: never whose address it is.
+        if email_in_use(address, user_id=self.instance.user_id):
+            raise forms.ValidationError(EMAIL_UNAVAILABLE, code="email_unavailable")
+        return address
+
     def clean_address(self) -> str:
-        # The record keeps one line (control characters, newlines included, are refused).
-        lines = str(self.cleaned_data.get("address", "")).splitlines()
+        # Typed on several lines in a text area (the field's validator has already refused
+        # every other control character), kept on one: « 2 rue Conté, 75003 Paris ».
+        value = str(self.cleaned_data.get("address", ""))
+        lines = value.replace("\r\n", "\n").split("\n")
         return ", ".join(line.strip() for line in lines if line.strip())

@@ -7,41 +7,47 @@ from django.contrib.auth.models import AbstractUser
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from .rules import JuryDecision
+from .validators import EMAIL_UNAVAILABLE, MULTI_LINE, ONE_LINE, normalise_email
 
 YEAR_VALIDATOR = RegexValidator(
     r"^[0-9]{4}-[0-9]{4}$", _("L'année universitaire s'écrit « 2024-2025 ».")
-)
-NO_CONTROL_CHARS = RegexValidator(
-    r"^[^\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069]*$",
-    _("Ce champ contient des caractères de contrôle interdits."),
 )
 
 
 class User(AbstractUser):
     """Every person who signs in. Made custom from the start: it cannot be swapped later."""
 
-    email = models.EmailField(_("adresse e-mail"), blank=True)
+    # AbstractUser's names, with the free-text rule (Django's own labels and translations).
+    first_name = models.CharField(
+        _("first name"), max_length=150, blank=True, validators=[ONE_LINE]
+    )
+    last_name = models.CharField(_("last name"), max_length=150, blank=True, validators=[ONE_LINE])
+    email = models.EmailField(_("adresse e-mail"), blank=True, validators=[ONE_LINE])
 
     class Meta(AbstractUser.Meta):
         verbose_name = _("utilisateur")
         verbose_name_plural = _("utilisateurs")
         constraints = [
             models.UniqueConstraint(
-                models.functions.Lower("email"),
+                Lower("email"),
                 condition=~Q(email=""),
                 name="user_email_unique_ci",
+                violation_error_message=EMAIL_UNAVAILABLE,
             )
         ]
 
 
 class Programme(models.Model):
-    code = models.CharField(_("code"), max_length=20, unique=True)
-    title = models.CharField(_("intitulé"), max_length=200)
-    level = models.CharField(_("niveau"), max_length=100, blank=True)
-    managing_unit = models.CharField(_("unité de gestion"), max_length=100, blank=True)
+    code = models.CharField(_("code"), max_length=20, unique=True, validators=[ONE_LINE])
+    title = models.CharField(_("intitulé"), max_length=200, validators=[ONE_LINE])
+    level = models.CharField(_("niveau"), max_length=100, blank=True, validators=[ONE_LINE])
+    managing_unit = models.CharField(
+        _("unité de gestion"), max_length=100, blank=True, validators=[ONE_LINE]
+    )
 
     class Meta:
         verbose_name = _("programme")
@@ -99,8 +105,8 @@ class UE(models.Model):
     """Unité d'enseignement of a programme year, with its ECTS credits."""
 
     programme_year = models.ForeignKey(ProgrammeYear, on_delete=models.PROTECT, related_name="ues")
-    code = models.CharField(_("code"), max_length=20)
-    title = models.CharField(_("intitulé"), max_length=250)
+    code = models.CharField(_("code"), max_length=20, validators=[ONE_LINE])
+    title = models.CharField(_("intitulé"), max_length=250, validators=[ONE_LINE])
     credits = models.PositiveSmallIntegerField(_("crédits ECTS"))
 
     class Meta:
@@ -134,28 +140,43 @@ class StudentProfile(models.Model):
         unique=True,
         validators=[RegexValidator(r"^[0-9A-Za-z-]+$", _("Numéro d'élève invalide."))],
     )
-    last_name = models.CharField(_("nom"), max_length=100, validators=[NO_CONTROL_CHARS])
-    first_name = models.CharField(_("prénom"), max_length=100, validators=[NO_CONTROL_CHARS])
+    last_name = models.CharField(_("nom"), max_length=100, validators=[ONE_LINE])
+    first_name = models.CharField(_("prénom"), max_length=100, validators=[ONE_LINE])
     birth_date = models.DateField(_("date de naissance"))
-    email = models.EmailField(_("adresse e-mail personnelle"))
-    phone = models.CharField(_("téléphone"), max_length=30, blank=True)
-    address = models.TextField(_("adresse postale"), blank=True, validators=[NO_CONTROL_CHARS])
+    email = models.EmailField(_("adresse e-mail personnelle"), validators=[ONE_LINE])
+    phone = models.CharField(_("téléphone"), max_length=30, blank=True, validators=[ONE_LINE])
+    address = models.TextField(_("adresse postale"), blank=True, validators=[MULTI_LINE])
     employment = models.CharField(
         _("situation professionnelle"), max_length=20, choices=Employment, blank=True
     )
-    employer = models.CharField(_("employeur"), max_length=200, blank=True)
-    job_title = models.CharField(_("fonction"), max_length=200, blank=True)
+    employer = models.CharField(_("employeur"), max_length=200, blank=True, validators=[ONE_LINE])
+    job_title = models.CharField(_("fonction"), max_length=200, blank=True, validators=[ONE_LINE])
     tiers_temps = models.BooleanField(_("tiers-temps aux examens"), default=False)
     accommodations = models.TextField(
-        _("aménagements (Mission Handi'Cnam)"), blank=True, validators=[NO_CONTROL_CHARS]
+        _("aménagements (Mission Handi'Cnam)"), blank=True, validators=[MULTI_LINE]
     )
 
     class Meta:
         verbose_name = _("élève")
         ordering = ["last_name", "first_name", "number"]
+        constraints = [
+            # One address, one account (SECURITY.md #29): the password reset finds the account
+            # by it. Other accounts' sign-in addresses are checked by selectors.email_in_use.
+            models.UniqueConstraint(
+                Lower("email"),
+                condition=~Q(email=""),
+                name="student_email_unique_ci",
+                violation_error_message=EMAIL_UNAVAILABLE,
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.last_name.upper()} {self.first_name} ({self.number})"
+
+    def clean(self) -> None:
+        # As AbstractUser.clean() does for the sign-in address.
+        super().clean()
+        self.email = normalise_email(self.email)
 
     @property
     def full_name(self) -> str:
@@ -166,8 +187,10 @@ class PriorDiploma(models.Model):
     """The « parcours »: Cnam certificates and diplomas from elsewhere, recorded at enrolment."""
 
     student = models.ForeignKey(StudentProfile, on_delete=models.CASCADE, related_name="diplomas")
-    title = models.CharField(_("intitulé"), max_length=250, validators=[NO_CONTROL_CHARS])
-    institution = models.CharField(_("établissement"), max_length=200, blank=True)
+    title = models.CharField(_("intitulé"), max_length=250, validators=[ONE_LINE])
+    institution = models.CharField(
+        _("établissement"), max_length=200, blank=True, validators=[ONE_LINE]
+    )
     year = models.PositiveSmallIntegerField(_("année d'obtention"), null=True, blank=True)
     at_cnam = models.BooleanField(_("obtenu au Cnam"), default=False)
 
@@ -248,7 +271,7 @@ class EnrolmentStatusChange(models.Model):
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    reason = models.CharField(_("motif"), max_length=300, blank=True)
+    reason = models.CharField(_("motif"), max_length=300, blank=True, validators=[ONE_LINE])
 
     class Meta:
         verbose_name = _("changement de statut")
@@ -272,7 +295,7 @@ class Payment(models.Model):
     date = models.DateField(_("date"))
     amount = models.DecimalField(_("montant"), max_digits=9, decimal_places=2)
     means = models.CharField(_("moyen"), max_length=10, choices=Means, default=Means.TRANSFER)
-    reason = models.CharField(_("motif"), max_length=300, blank=True)
+    reason = models.CharField(_("motif"), max_length=300, blank=True, validators=[ONE_LINE])
     recorded_at = models.DateTimeField(_("enregistré le"), auto_now_add=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

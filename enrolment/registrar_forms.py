@@ -7,12 +7,14 @@ from django import forms
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
-from .models import NO_CONTROL_CHARS, UE, Enrolment, Payment, ProgrammeYear, StudentProfile
+from .models import UE, Enrolment, Payment, ProgrammeYear, StudentProfile
 from .rules import ALLOWED_TRANSITIONS, EnrolmentStatus
+from .validators import check_free_text
 
 MONEY_MAX = Decimal("9999999.99")
 
 
+@check_free_text
 class EnrolmentFilterForm(forms.Form):
     q = forms.CharField(label=_("Nom ou numéro"), required=False, max_length=100)
     programme_year = forms.ModelChoiceField(
@@ -44,6 +46,7 @@ class EnrolmentFilterForm(forms.Form):
             field.widget.attrs["class"] = css
 
 
+@check_free_text
 class EnrolForm(forms.Form):
     """Enrol an existing student (by number) or a new one (identity fields)."""
 
@@ -56,12 +59,8 @@ class EnrolForm(forms.Form):
         validators=[RegexValidator(r"^[0-9A-Za-z-]+$", _("Numéro d'élève invalide."))],
         help_text=_("Si ce numéro existe déjà, le dossier de l'élève est repris."),
     )
-    last_name = forms.CharField(
-        label=_("Nom"), max_length=100, required=False, validators=[NO_CONTROL_CHARS]
-    )
-    first_name = forms.CharField(
-        label=_("Prénom"), max_length=100, required=False, validators=[NO_CONTROL_CHARS]
-    )
+    last_name = forms.CharField(label=_("Nom"), max_length=100, required=False)
+    first_name = forms.CharField(label=_("Prénom"), max_length=100, required=False)
     birth_date = forms.DateField(
         label=_("Date de naissance"),
         required=False,
@@ -109,12 +108,11 @@ class EnrolForm(forms.Form):
         return data
 
 
+@check_free_text
 class TransitionForm(forms.Form):
     prefix = "transition"
     target = forms.ChoiceField(label=_("Nouvel état"), choices=Enrolment.Status.choices)
-    reason = forms.CharField(
-        label=_("Motif"), max_length=300, validators=[NO_CONTROL_CHARS], strip=True
-    )
+    reason = forms.CharField(label=_("Motif"), max_length=300, strip=True)
 
     def __init__(self, *args: Any, current: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -144,6 +142,7 @@ class PaymentForm(forms.Form):
     means = forms.ChoiceField(label=_("Moyen de paiement"), choices=Payment.Means.choices)
 
 
+@check_free_text
 class RefundForm(PaymentForm):
     prefix = "refund"
     amount = forms.DecimalField(
@@ -152,7 +151,7 @@ class RefundForm(PaymentForm):
         max_value=MONEY_MAX,
         decimal_places=2,
     )
-    reason = forms.CharField(label=_("Motif"), max_length=300, validators=[NO_CONTROL_CHARS])
+    reason = forms.CharField(label=_("Motif"), max_length=300)
 
 
 class UEForm(forms.Form):

@@ -13,6 +13,7 @@ from .models import (
     Payment,
     PriorDiploma,
     StudentProfile,
+    User,
 )
 
 
@@ -98,3 +99,16 @@ def prior_diplomas(student: StudentProfile) -> tuple[list[PriorDiploma], list[Pr
     """The « parcours »: (obtained at the Cnam, obtained elsewhere)."""
     diplomas = list(PriorDiploma.objects.filter(student=student).order_by("-year", "title"))
     return [d for d in diplomas if d.at_cnam], [d for d in diplomas if not d.at_cnam]
+
+
+def email_in_use(address: str, *, user_id: int | None) -> bool:
+    """Whether an account other than ``user_id`` holds ``address``, in any case, as its sign-in
+    or its personal e-mail (SECURITY.md #29: the password reset must find one account)."""
+    if not address:
+        return False
+    users = User.objects.filter(email__iexact=address)
+    profiles = StudentProfile.objects.filter(email__iexact=address)
+    if user_id is not None:
+        users = users.exclude(pk=user_id)
+        profiles = profiles.exclude(user_id=user_id)
+    return users.exists() or profiles.exists()

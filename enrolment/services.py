@@ -30,6 +30,8 @@ from .models import (
     User,
 )
 from .rules import EnrolmentStatus, check_transition
+from .selectors import email_in_use
+from .validators import normalise_email
 
 logger = logging.getLogger(__name__)
 
@@ -105,11 +107,12 @@ def student_create(*, data: NewStudent) -> StudentProfile:
         raise EnrolmentError(f"Le numéro d'élève {data.number} existe déjà.")
     if User.objects.filter(username=data.number).exists():
         raise EnrolmentError(f"Un compte « {data.number} » existe déjà.")
-    if User.objects.filter(email__iexact=data.email).exists():
+    email = normalise_email(data.email)
+    if email_in_use(email, user_id=None):
         raise EnrolmentError("Cette adresse e-mail est déjà celle d'un autre compte.")
     user = User(
         username=data.number,
-        email=data.email,
+        email=email,
         first_name=data.first_name,
         last_name=data.last_name,
     )
@@ -122,7 +125,7 @@ def student_create(*, data: NewStudent) -> StudentProfile:
         last_name=data.last_name,
         first_name=data.first_name,
         birth_date=data.birth_date,
-        email=data.email,
+        email=email,
         phone=data.phone,
     )
     profile.full_clean()

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.http import HttpRequest
 
 from enrolment.freeze import ASSESSMENTS_FROZEN, ensure_open, is_frozen, refusal
+from enrolment.validators import check_free_text
 
 from . import rules
 from .models import Assessment, Grade, GradeHistory
@@ -31,6 +32,7 @@ def _frozen(assessment: Assessment | None) -> bool:
     )
 
 
+@check_free_text
 class AssessmentAdminForm(forms.ModelForm):
     class Meta:
         model = Assessment
@@ -83,6 +85,7 @@ class AssessmentAdmin(admin.ModelAdmin):
                 assessment_delete(assessment=assessment)
 
 
+@check_free_text
 class GradeAdminForm(forms.ModelForm):
     # The raw text goes through the one grade-input rule: Django's DecimalField would accept
     # « 1_0 », « 1e1 » or full-width digits (SECURITY.md #7).

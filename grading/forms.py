@@ -7,11 +7,13 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from enrolment.models import UE
+from enrolment.validators import check_free_text
 
 from . import rules
 from .models import Assessment, Grade
 
 
+@check_free_text
 class AssessmentForm(forms.ModelForm):
     """Create or edit an assessment of one UE; the UE is never taken from the form."""
 
@@ -79,6 +81,7 @@ CODE_STATUSES = {
 }
 
 
+@check_free_text
 class GridRowForm(forms.Form):
     """One student of the grid. Only these fields are read: anything else posted is ignored."""
 
@@ -195,6 +198,11 @@ GridFormSet = forms.formset_factory(
 )
 
 
+def import_max_bytes() -> int:
+    """The grade import's file limit: the site's upload limit (5 Mo unless configured)."""
+    return int(settings.MAX_UPLOAD_BYTES)
+
+
 class ImportForm(forms.Form):
     file = forms.FileField(
         label=_("Fichier XLSX ou CSV"),
@@ -203,9 +211,9 @@ class ImportForm(forms.Form):
 
     def clean_file(self) -> object:
         upload = self.cleaned_data["file"]
-        if upload.size > settings.MAX_UPLOAD_BYTES:
+        if upload.size > import_max_bytes():
             raise forms.ValidationError(
                 _("Fichier trop volumineux (%(max)s Mo au plus).")
-                % {"max": settings.MAX_UPLOAD_BYTES // (1024 * 1024)}
+                % {"max": import_max_bytes() // (1024 * 1024)}
             )
         return upload
