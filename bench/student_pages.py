@@ -49,7 +49,6 @@ PAGES = [
 def main(runs: int) -> None:
     setup_test_environment()
     call_command("migrate", verbosity=0)
-    call_command("createcachetable", verbosity=0)
     call_command("load_demo", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
     student = User.objects.get(username="eleve")
     client = Client()

@@ -4,21 +4,16 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.core.validators import RegexValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from enrolment.models import NO_CONTROL_CHARS
+from enrolment.validators import check_free_text
 
 VERIFY_MAX_BYTES = 10 * 1024 * 1024
-# Line breaks separate members; every other control or bidi character is refused.
-MEMBERS_CHARS = RegexValidator(
-    r"^[^\x00-\x09\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]*$",
-    _("Ce champ contient des caractères de contrôle interdits."),
-)
 
 
+@check_free_text
 class DeliberateForm(forms.Form):
     """The first deliberation, or (``later=True``) a second session or a rectificatif."""
 
@@ -36,13 +31,11 @@ class DeliberateForm(forms.Form):
         label=_("Membres du jury (un par ligne)"),
         widget=forms.Textarea(attrs={"rows": 4}),
         max_length=2000,
-        validators=[MEMBERS_CHARS],
     )
     kind = forms.ChoiceField(label=_("Nature"), choices=LATER_KINDS, widget=forms.RadioSelect)
     reason = forms.CharField(
         label=_("Motif"),
         max_length=500,
-        validators=[NO_CONTROL_CHARS],
         help_text=_("Par exemple : « notes de rattrapage de juin » ou « erreur de saisie »."),
     )
     confirm = forms.BooleanField(label="", required=True)
@@ -82,19 +75,29 @@ class IssueCohortForm(forms.Form):
         )
 
 
+@check_free_text
 class ReasonForm(forms.Form):
-    reason = forms.CharField(label=_("Motif"), max_length=300, validators=[NO_CONTROL_CHARS])
+    reason = forms.CharField(label=_("Motif"), max_length=300)
+
+
+def verify_max_bytes() -> int:
+    """The verification page's file limit: 10 Mo, or the site's upload limit if lower."""
+    return min(VERIFY_MAX_BYTES, settings.MAX_UPLOAD_BYTES)
 
 
 class VerifyUploadForm(forms.Form):
-    document = forms.FileField(
-        label=_("Fichier PDF du certificat"),
-        help_text=_("10 Mo au plus. Le fichier n'est pas conservé."),
-    )
+    document = forms.FileField(label=_("Fichier PDF du certificat"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The limit actually enforced (the site's upload limit may be lower than 10 Mo).
+        megabytes = f"{verify_max_bytes() / (1024 * 1024):.3g}".replace(".", ",")
+        self.fields["document"].help_text = _(
+            "%(size)s Mo au plus. Le fichier n'est pas conservé."
+        ) % {"size": megabytes}
 
     def clean_document(self) -> object:
         document = self.cleaned_data["document"]
-        limit = min(VERIFY_MAX_BYTES, getattr(settings, "MAX_UPLOAD_BYTES", VERIFY_MAX_BYTES))
-        if document.size > limit:
+        if document.size > verify_max_bytes():
             raise forms.ValidationError(_("Fichier trop volumineux."))
         return document

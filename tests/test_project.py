@@ -172,7 +172,11 @@ def test_brute_force_protection_is_on() -> None:
     assert settings.AUTHENTICATION_BACKENDS[0] == "axes.backends.AxesStandaloneBackend"
     assert settings.MIDDLEWARE[-1] == "axes.middleware.AxesMiddleware"
     assert settings.AXES_FAILURE_LIMIT <= 5
-    assert settings.AXES_IPWARE_META_PRECEDENCE_ORDER == ["REMOTE_ADDR"]
+    # django-ipware is not installed: without this callable axes would read REMOTE_ADDR,
+    # which behind the proxy is the proxy itself for every client.
+    assert settings.AXES_CLIENT_IP_CALLABLE == "cnam_cs.client_address.client_address"
+    assert settings.AXES_USERNAME_CALLABLE == "enrolment.signin_lockout.axes_username"
+    assert settings.AXES_ENABLE_ACCESS_FAILURE_LOG is True
 
 
 def test_tests_use_their_own_private_folder_mail_and_cache(tmp_path: Path) -> None:
@@ -184,3 +188,54 @@ def test_tests_use_their_own_private_folder_mail_and_cache(tmp_path: Path) -> No
     assert len(mail.outbox) == 1
     cache.set("k", 1)
     assert cache.get("k") == 1
+
+
+MIGRATE_THEN_SERVE = """
+import json
+import django
+django.setup()
+from django.core.cache import caches
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+
+call_command("migrate", verbosity=0)
+client = Client(raise_request_exception=False)
+facts = {
+    "backend": type(caches["default"]).__name__,
+    "tables": connection.introspection.table_names(),
+    "lookup": client.get("/verifier/code-inconnu").status_code,
+    "upload": client.post("/verifier/").status_code,
+}
+caches["default"].set("attack-34", "ok", 60)
+facts["roundtrip"] = caches["default"].get("attack-34")
+# A site whose operator ran createcachetable by hand migrates unchanged; reversing drops it.
+call_command("migrate", "certification", "0003", verbosity=0)
+facts["after_reverse"] = "cnam_cs_cache" in connection.introspection.table_names()
+call_command("createcachetable", verbosity=0)
+call_command("migrate", verbosity=0)
+facts["after_rerun"] = "cnam_cs_cache" in connection.introspection.table_names()
+print(json.dumps(facts))
+"""
+
+
+def test_attack_34_migrate_alone_creates_the_cache_table(tmp_path: Path) -> None:
+    # A fresh process and database: Django's test runner calls createcachetable itself after
+    # migrating the test database, which would hide a missing step.
+    result = subprocess.run(
+        [sys.executable, "-c", MIGRATE_THEN_SERVE],
+        cwd=BASE_DIR,
+        env=clean_env(DATABASE_URL=f"sqlite:///{tmp_path / 'fresh.sqlite3'}"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    facts = json.loads(result.stdout.strip().splitlines()[-1])
+    assert facts["backend"] == "DatabaseCache"
+    assert "cnam_cs_cache" in facts["tables"]
+    assert facts["lookup"] == 404  # an unknown code, not a 500 for a missing table
+    assert facts["upload"] == 200
+    assert facts["roundtrip"] == "ok"
+    assert facts["after_reverse"] is False
+    assert facts["after_rerun"] is True

@@ -17,11 +17,18 @@ from django.urls import URLPattern, path
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from cnam_cs.body_limits import body_limit
 from enrolment.freeze import SESSIONS_FROZEN, refusal
 from enrolment.roles import is_teacher
 
 from .. import selectors, services
-from ..forms import JustifyForm, RollFormSet, SessionCancelForm, SessionMoveForm
+from ..forms import (
+    JustifyForm,
+    RollFormSet,
+    SessionCancelForm,
+    SessionMoveForm,
+    document_max_bytes,
+)
 
 View = Callable[..., HttpResponseBase]
 CONTENT_TYPES = {"pdf": "application/pdf", "png": "image/png", "jpg": "image/jpeg"}
@@ -116,6 +123,7 @@ def roll(request: HttpRequest, session_id: int) -> HttpResponse:
 
 @staff_required
 @require_POST
+@body_limit(document_max_bytes)
 def justify(request: HttpRequest, session_id: int) -> HttpResponse:
     session = get_object_or_404(selectors.staff_sessions(request.user), pk=session_id)
     rows = selectors.roll_rows(session)

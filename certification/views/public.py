@@ -8,7 +8,9 @@ from django.shortcuts import render
 from django.urls import URLPattern, path
 from django.views.decorators.http import require_http_methods
 
-from ..forms import VerifyUploadForm
+from cnam_cs.body_limits import body_limit
+
+from ..forms import VerifyUploadForm, verify_max_bytes
 from ..models import Certificate
 
 THROTTLE_LIMIT = 30  # lookups per client address per minute
@@ -31,6 +33,10 @@ def _too_many(request: HttpRequest) -> HttpResponse:
     response = render(request, "certification/public/throttled.html", status=429)
     response["Retry-After"] = str(THROTTLE_WINDOW)
     return response
+
+
+def _throttle_gate(request: HttpRequest) -> HttpResponse | None:
+    return _too_many(request) if _throttled(request) else None
 
 
 def _public_facts(certificate: Certificate) -> dict[str, object]:
@@ -66,14 +72,14 @@ def verify(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+# The throttle is the body's gate: an address over its quota is refused before a byte is read.
+@body_limit(verify_max_bytes, gate=_throttle_gate)
 def verify_upload(request: HttpRequest) -> HttpResponse:
     """Anyone uploads a PDF: « authentique » when its SHA-256 is a valid certificate's,
     « révoqué » when it is a revoked one's, « inconnu » otherwise; the holder always named."""
     outcome = None
     form = VerifyUploadForm()
     if request.method == "POST":
-        if _throttled(request):
-            return _too_many(request)
         form = VerifyUploadForm(request.POST, request.FILES)
         if form.is_valid():
             digest = hashlib.sha256()

@@ -19,11 +19,12 @@ from django.urls import URLPattern, path, reverse
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
+from cnam_cs.body_limits import body_limit
 from cnam_cs.spreadsheet_safety import SpreadsheetRejected
 from enrolment.roles import is_registrar, is_teacher
 
 from .. import rules, selectors, services, spreadsheets
-from ..forms import AssessmentForm, GridFormSet, ImportForm
+from ..forms import AssessmentForm, GridFormSet, ImportForm, import_max_bytes
 from ..models import Grade
 from ..services import GradeChange, GradeWriteError, MakeupNotEntitledError
 
@@ -306,6 +307,7 @@ def export(request: HttpRequest, assessment_id: int, fmt: str) -> HttpResponse:
 
 
 @staff_required
+@body_limit(import_max_bytes)
 def import_upload(request: HttpRequest, assessment_id: int) -> HttpResponse:
     assessment = _assessment(request, assessment_id)
     current = selectors.assessment_grid(assessment)
