@@ -64,6 +64,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before CSRF, which reads the whole body to find the token (SECURITY.md #30).
+    "cnam_cs.body_limits.BodyLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -145,15 +147,22 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 PASSWORD_RESET_TIMEOUT = 3600  # one hour, single use (the token hashes the password)
 
-# django-axes: lock after 5 failures per username *and* address; the client address is
-# REMOTE_ADDR only, so a rotating X-Forwarded-For cannot reset the counter.
+# django-axes (enrolment/signin_lockout.py, docs/deploy.md « Connexion : verrouillage »):
+# 5 failures lock the (account, address) pair, whatever spelling of the account was typed;
+# a slower account-wide limit spares the owner's usual addresses. The client address is
+# REMOTE_ADDR (the proxy's last X-Forwarded-For entry behind it): a forged header resets nothing.
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = 0.25  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Attempts refused by a lock neither count nor extend it: only checked passwords count.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # the account-wide limit counts these rows
+AXES_HANDLER = "enrolment.signin_lockout.SignInLockoutHandler"
+AXES_USERNAME_CALLABLE = "enrolment.signin_lockout.axes_username"
+AXES_CLIENT_IP_CALLABLE = "cnam_cs.client_address.client_address"
+AXES_LOCKOUT_CALLABLE = "enrolment.signin_lockout.lockout_response"
 AXES_USERNAME_FORM_FIELD = "username"
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 AXES_VERBOSE = False
 
 CACHES = {
@@ -196,11 +205,21 @@ MEDIA_ROOT = PRIVATE_STORAGE_ROOT
 # Never served: private files go through views that check who asks.
 MEDIA_URL = "/media-unserved/"
 
-# Upload limits (SECURITY.md #17): refuse big bodies before they are read.
-DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
-FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Upload limits (SECURITY.md #17, #30): big bodies are refused before they are read.
+# Form fields other than files: 2.5 MiB (a 2,000-row grid posts about 0.4 MiB), else 400.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024 // 2
+# Uploaded files above this go to a temporary file instead of the worker's memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024 // 2
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
+# The largest file any form takes; pages state their own lower limits with @body_limit
+# (cnam_cs/body_limits.py). Bodies past it answer 413 before a byte is read.
 MAX_UPLOAD_BYTES = int(os.environ.get("DJANGO_MAX_UPLOAD_BYTES", str(5 * 1024 * 1024)))
+# Cohort files (SECURITY.md #31), refused unread above this. The demo file weighs 1,296 bytes
+# per student (33,705 / 26), so 64,000 students take at most 79 MiB (a 64,000-student file
+# built from it: 61 MiB); 128 MiB leaves a 60 % margin. Memory: docs/deploy.md § 9.
+COHORT_IMPORT_MAX_BYTES = int(
+    os.environ.get("DJANGO_COHORT_IMPORT_MAX_BYTES", str(128 * 1024 * 1024))
+)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
@@ -261,7 +280,10 @@ CSRF_COOKIE_SECURE = HTTPS
 SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "31536000" if HTTPS else "0"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS
-if env_bool("DJANGO_BEHIND_PROXY", False):
+# Behind the TLS proxy, which must *append* the client to X-Forwarded-For (docs/deploy.md):
+# cnam_cs/client_address.py then reads that last entry instead of the proxy's REMOTE_ADDR.
+BEHIND_PROXY = env_bool("DJANGO_BEHIND_PROXY", False)
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 LOGGING = {

@@ -8,7 +8,7 @@ from .export import (
     results_json,
     student_line,
 )
-from .importer import CohortImportError, ImportReport, cohort_import
+from .importer import CohortImportError, ImportReport, cohort_file_import, cohort_import
 from .validate import CohortFileError, parse_cohort
 
 __all__ = [
@@ -16,6 +16,7 @@ __all__ = [
     "CohortImportError",
     "ImportReport",
     "UnknownCohortError",
+    "cohort_file_import",
     "cohort_import",
     "find_programme_year",
     "parse_cohort",

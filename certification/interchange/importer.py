@@ -8,6 +8,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -38,7 +39,7 @@ from enrolment.models import (
 from grading.models import Assessment, Grade, GradeHistory
 from grading.services import GradeChange, GradeWriteError, grades_apply
 
-from .validate import CohortData, CohortFileError, parse_cohort
+from .validate import CohortData, CohortFileError, cohort_file_read, parse_cohort
 
 IMPORT_REASON = "Import de promotion"
 
@@ -100,12 +101,29 @@ class ImportReport:
         return out
 
 
+def cohort_file_import(*, path: Path, by: User | None) -> ImportReport:
+    """Read a cohort file, refused unread above ``COHORT_IMPORT_MAX_BYTES``, then import it.
+
+    Raises ``CohortImportError``, or ``OSError`` when the file cannot be read.
+    """
+    try:
+        # The bytes are dropped once parsed: they are not kept through the writes.
+        cohort = parse_cohort(cohort_file_read(path))
+    except CohortFileError as exc:
+        raise CohortImportError(exc.errors) from exc
+    return _write_or_refuse(cohort, by=by)
+
+
 def cohort_import(*, data: bytes, by: User | None) -> ImportReport:
     """Check then import a cohort file (INTERCHANGE.md). Raises ``CohortImportError``."""
     try:
         cohort = parse_cohort(data)
     except CohortFileError as exc:
         raise CohortImportError(exc.errors) from exc
+    return _write_or_refuse(cohort, by=by)
+
+
+def _write_or_refuse(cohort: CohortData, *, by: User | None) -> ImportReport:
     try:
         return _write(cohort, by=by)
     except IntegrityError as exc:  # a race or a state the checks did not foresee
@@ -124,13 +142,18 @@ def _check_against_database(cohort: CohortData, py: ProgrammeYear | None) -> lis
     }
     new_numbers = [n for n in numbers if n not in profiles]
     taken = set(User.objects.filter(username__in=new_numbers).values_list("username", flat=True))
-    owners: dict[str, int] = {}
-    for user_id, email in (
-        User.objects.annotate(email_lower=Lower("email"))
-        .filter(email_lower__in=[s.email.lower() for s in cohort.students])
-        .values_list("pk", "email_lower")
-    ):
-        owners[email] = user_id
+    # One address, one account (SECURITY.md #29): sign-in and personal addresses both count.
+    wanted = [s.email.lower() for s in cohort.students]
+    owners: dict[str, set[int]] = {}
+    for user_id, email in [
+        *User.objects.annotate(email_lower=Lower("email"))
+        .filter(email_lower__in=wanted)
+        .values_list("pk", "email_lower"),
+        *StudentProfile.objects.annotate(email_lower=Lower("email"))
+        .filter(email_lower__in=wanted)
+        .values_list("user_id", "email_lower"),
+    ]:
+        owners.setdefault(email, set()).add(user_id)
     locked: dict[tuple[str, str], tuple[str, Decimal | None]] = {}
     if py is not None:
         for number, key, status, value in Grade.objects.filter(
@@ -143,9 +166,9 @@ def _check_against_database(cohort: CohortData, py: ProgrammeYear | None) -> lis
                 f"{student.path}.number: un compte « {student.number} » existe déjà "
                 "sans fiche élève"
             )
-        owner = owners.get(student.email.lower())
+        holders = owners.get(student.email.lower(), set())
         profile = profiles.get(student.number)
-        if owner is not None and (profile is None or profile.user_id != owner):
+        if holders - {profile.user_id if profile is not None else None}:
             errors.append(f"{student.path}.email: adresse déjà utilisée par un autre compte")
         for grade in student.grades:
             current = locked.get((student.number, grade.assessment))

@@ -4,17 +4,23 @@ Every error is collected with its path in the file (``students[3].grades[1].valu
 whole file is judged at once. The result is plain data for :mod:`.importer`.
 """
 
+import codecs
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from itertools import accumulate
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 
 from attendance.rules import RoomCodeError, Site, parse_room
+from enrolment.validators import code_point, forbidden_character, is_line_break, normalise_email
 from grading.rules import AssessmentInfo, AssessmentKind, GradeInputError, parse_grade
 from grading.rules import validate_makeup as check_makeup
 
@@ -28,7 +34,6 @@ _DECIMAL_RE = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,2})?")
 _DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _YEAR_RE = re.compile(r"([0-9]{4})-([0-9]{4})")
 _NUMBER_RE = re.compile(r"[0-9A-Za-z-]+")
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 _EMAIL = EmailValidator()
 
 
@@ -38,14 +43,18 @@ class _Object(dict[str, Any]):
     duplicates: list[str]
 
 
-def _pairs(pairs: list[tuple[str, Any]]) -> _Object:
-    obj = _Object()
-    obj.duplicates = []
-    for key, value in pairs:
-        if key in obj and key not in obj.duplicates:
-            obj.duplicates.append(key)
-        obj[key] = value
-    return obj
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) == len(pairs):
+        return obj  # the usual case: a plain dict weighs far less than an _Object
+    marked = _Object(obj)
+    marked.duplicates = []
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen and key not in marked.duplicates:
+            marked.duplicates.append(key)
+        seen.add(key)
+    return marked
 
 
 def _refuse_constant(name: str) -> None:
@@ -198,8 +207,17 @@ class _Checker:
         if not value.strip():
             self.err(where, "ne doit pas être vide")
             return None
-        if _CONTROL_RE.search(value):
-            self.err(where, "contient des caractères de contrôle interdits")
+        # Every text of the format is one line (SECURITY.md #32), as in the portal's forms.
+        char = forbidden_character(value)
+        if char is not None and is_line_break(char):
+            self.err(where, "tient sur une seule ligne : retour à la ligne interdit")
+            return None
+        if char is not None:
+            self.err(
+                where,
+                "contient un caractère de contrôle ou de mise en forme invisible interdit "
+                f"({code_point(char)})",
+            )
             return None
         if len(value) > max_length:
             self.err(where, f"{max_length} caractères au plus")
@@ -300,21 +318,89 @@ class _Checker:
         return moment
 
 
+# The format nests five levels (file, students, student, grades, grade). json recurses once
+# per level and a 200,000-level file ended in RecursionError (SECURITY.md #31): anything
+# deeper than this is refused by a linear scan before json sees it.
+MAX_DEPTH = 20
+_ESCAPE_RE = re.compile(rb"\\.", re.DOTALL)
+_NOT_STRUCTURE = bytes(range(256)).translate(None, b'"[]{}')
+_STEP = tuple(1 if byte in b"[{" else -1 if byte in b"]}" else 0 for byte in range(256))
+
+
+def nesting_depth(data: bytes) -> int:
+    """How deep ``[`` and ``{`` nest outside strings, in linear time and without recursion."""
+    if b"\\" in data:
+        data = _ESCAPE_RE.sub(b"", data)  # \" and \\ no longer open or close a string
+    # Dropping two adjacent quotes keeps the parity of the quotes before every bracket, and
+    # a bracket is outside any string when that count is even.
+    marks = data.translate(None, _NOT_STRUCTURE).replace(b'""', b"")
+    brackets = b"".join(marks.split(b'"')[::2])
+    return max(accumulate(map(_STEP.__getitem__, brackets)), default=0)
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("Mo", 1 << 20), ("ko", 1 << 10)):
+        if n >= scale:
+            return f"{n / scale:.1f}".removesuffix(".0").replace(".", ",") + f" {unit}"
+    return f"{n} octets"
+
+
+def _too_large(size: int, limit: int) -> CohortFileError:
+    return CohortFileError(
+        [
+            f"fichier: {_size(size)} dépasse la taille maximale de {_size(limit)} "
+            "(réglage DJANGO_COHORT_IMPORT_MAX_BYTES)"
+        ]
+    )
+
+
+def cohort_file_read(path: Path) -> bytes:
+    """The bytes of a cohort file; larger than ``COHORT_IMPORT_MAX_BYTES``, it is refused unread.
+
+    Raises ``CohortFileError`` (too large) or ``OSError``.
+    """
+    limit: int = settings.COHORT_IMPORT_MAX_BYTES
+    with path.open("rb") as file:
+        size = os.fstat(file.fileno()).st_size
+        if size > limit:
+            raise _too_large(size, limit)
+        # A pipe has no size and a file may grow after fstat: never hold more than the limit.
+        data = file.read(limit + 1)
+    if len(data) > limit:
+        raise _too_large(len(data), limit)
+    return data
+
+
 def parse_cohort(data: bytes) -> CohortData:
     """Decode and check a whole cohort file; raises ``CohortFileError`` with every error."""
+    limit: int = settings.COHORT_IMPORT_MAX_BYTES
+    if len(data) > limit:
+        raise _too_large(len(data), limit)
+    if nesting_depth(data) > MAX_DEPTH:
+        raise CohortFileError(
+            [
+                f"fichier: plus de {MAX_DEPTH} niveaux de [ ou {{ imbriqués ; "
+                "le format d'échange n'en compte que 5"
+            ]
+        )
+    # The BOM is skipped on a view of the bytes: slicing the decoded text would copy it all.
+    bom = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
     try:
-        text = data.decode("utf-8")
+        text = str(memoryview(data)[bom:], "utf-8")
     except UnicodeDecodeError as exc:
         raise CohortFileError(
-            [f"fichier: n'est pas encodé en UTF-8 (octet invalide à la position {exc.start})"]
+            [f"fichier: n'est pas encodé en UTF-8 (octet invalide à la position {exc.start + bom})"]
         ) from exc
-    if text.startswith("\ufeff"):
-        text = text[1:]
     try:
         raw = json.loads(text, object_pairs_hook=_pairs, parse_constant=_refuse_constant)
     except (json.JSONDecodeError, ValueError) as exc:
-        where = f" (ligne {exc.lineno}, colonne {exc.colno})" if hasattr(exc, "lineno") else ""
+        where = (
+            f" (ligne {exc.lineno}, colonne {exc.colno})"
+            if isinstance(exc, json.JSONDecodeError)
+            else ""
+        )
         raise CohortFileError([f"fichier: JSON invalide{where}"]) from exc
+    del text  # up to 4 bytes a character: freed before the checks build the cohort
     checker = _Checker()
     cohort = _check_cohort(checker, raw)
     if checker.errors or cohort is None:
@@ -576,6 +662,7 @@ def _check_students(
         birth_date = c.day(obj, "birth_date", where)
         email = c.text(obj, "email", where, max_length=254)
         if email is not None:
+            email = normalise_email(email)
             try:
                 _EMAIL(email)
             except ValidationError:

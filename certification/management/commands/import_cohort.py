@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from certification.interchange import CohortImportError, cohort_import
+from certification.interchange import CohortImportError, cohort_file_import
 
 
 class Command(BaseCommand):
@@ -17,13 +17,11 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         path = Path(options["file"])
         try:
-            data = path.read_bytes()
+            report = cohort_file_import(path=path, by=None)
         except OSError as exc:
             raise CommandError(
                 f"Lecture impossible de {path} : {exc.strerror}.", returncode=2
             ) from exc
-        try:
-            report = cohort_import(data=data, by=None)
         except CohortImportError as exc:
             for line in exc.errors:
                 self.stderr.write(line)

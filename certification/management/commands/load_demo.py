@@ -19,7 +19,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.test.utils import override_settings
 
-from certification.interchange import CohortImportError, cohort_import, find_programme_year
+from certification.interchange import CohortImportError, cohort_file_import, find_programme_year
 from certification.models import Certificate, Jury
 from certification.services import (
     CertificationError,
@@ -139,7 +139,7 @@ class Command(BaseCommand):
             call_command("flush", interactive=False, verbosity=0)
             self.stdout.write("Base vidée (--reset).")
         try:
-            report = cohort_import(data=DEMO_FILE.read_bytes(), by=None)
+            report = cohort_file_import(path=DEMO_FILE, by=None)
         except CohortImportError as exc:
             for line in exc.errors:
                 self.stderr.write(line)
@@ -283,7 +283,7 @@ class Command(BaseCommand):
         )
 
     def _past_build(self) -> ProgrammeYear:
-        cohort_import(data=PAST_FILE.read_bytes(), by=None)
+        cohort_file_import(path=PAST_FILE, by=None)
         py = find_programme_year(PROGRAMME, PAST_YEAR)
         registrar = User.objects.get(username="scolarite")
         teachers = {
