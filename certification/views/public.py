@@ -9,6 +9,7 @@ from django.urls import URLPattern, path
 from django.views.decorators.http import require_http_methods
 
 from cnam_cs.body_limits import body_limit
+from cnam_cs.client_address import client_address
 
 from ..forms import VerifyUploadForm, verify_max_bytes
 from ..models import Certificate
@@ -18,8 +19,9 @@ THROTTLE_WINDOW = 60
 
 
 def _throttled(request: HttpRequest) -> bool:
-    # REMOTE_ADDR only: a client cannot reset its counter with a forged X-Forwarded-For.
-    key = f"verify-throttle:{request.META.get('REMOTE_ADDR', '')}"
+    # The client's address as the proxy saw it (cnam_cs.client_address): a forged
+    # X-Forwarded-For cannot reset the counter, and behind the proxy clients do not share one.
+    key = f"verify-throttle:{client_address(request)}"
     cache.add(key, 0, THROTTLE_WINDOW)
     try:
         count = cache.incr(key)

@@ -68,3 +68,18 @@ def test_upload_of_the_issued_pdf_is_authentic_and_a_modified_one_unknown(client
         {"document": SimpleUploadedFile("c.pdf", data + b" ", "application/pdf")},
     )
     assert "Inconnu" in bad.content.decode()
+
+
+def test_behind_the_proxy_each_client_has_its_own_lookup_counter(client, db, settings):
+    settings.BEHIND_PROXY = True
+
+    def lookup(forwarded_for: str) -> int:
+        response = client.get(
+            "/verifier/x", HTTP_X_FORWARDED_FOR=forwarded_for, REMOTE_ADDR="10.0.0.1"
+        )
+        return response.status_code
+
+    assert [lookup("203.0.113.9") for _ in range(31)][-2:] == [404, 429]
+    # Another client behind the same proxy is not throttled; a forged entry resets nothing.
+    assert lookup("198.51.100.7") == 404
+    assert lookup("198.51.100.8, 203.0.113.9") == 429
