@@ -103,7 +103,7 @@ def test_weasyprint_reports_a_refused_url_as_a_fetching_error():
 # --- Injection ----------------------------------------------------------------------------------
 
 
-def test_a_name_carrying_an_attachment_link_embeds_nothing():
+def test_attack_9_a_name_carrying_an_attachment_link_embeds_nothing():
     data = render(last_name=EVIL)
     reader = PdfReader(BytesIO(data))
     assert "/EmbeddedFiles" not in reader.trailer["/Root"].get("/Names", {})

@@ -27,13 +27,13 @@ def test_pages_carry_a_strict_content_security_policy_and_refuse_framing(client)
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("path", ["/.git/HEAD", "/static/../cnam_cs/settings.py", "/.env"])
-def test_repository_and_settings_files_are_never_served(client, path):
+def test_attack_25_repository_and_settings_files_are_never_served(client, path):
     assert client.get(path).status_code == 404
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/\\evil.example"])
-def test_sign_in_never_redirects_to_another_site(client, target):
+def test_attack_22_sign_in_never_redirects_to_another_site(client, target):
     user = UserFactory()
     response = client.post(
         reverse("login") + f"?next={target}",
@@ -51,7 +51,7 @@ def test_a_nul_byte_in_the_username_is_refused_without_an_error_page(client):
 
 
 @pytest.mark.django_db
-def test_a_forced_server_error_shows_a_plain_page_without_traceback(settings):
+def test_attack_26_a_forced_server_error_shows_a_plain_page_without_traceback(settings):
     settings.DEBUG = False
     client = Client(raise_request_exception=False)
     client.force_login(UserFactory())
@@ -64,7 +64,7 @@ def test_a_forced_server_error_shows_a_plain_page_without_traceback(settings):
 
 
 @pytest.mark.django_db
-def test_cookie_replay_after_sign_out_is_dead():
+def test_attack_20_cookie_replay_after_sign_out_is_dead():
     browser = Client()
     browser.force_login(UserFactory())
     stolen = browser.cookies[settings.SESSION_COOKIE_NAME].value

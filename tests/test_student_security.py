@@ -44,7 +44,7 @@ def test_signed_in_non_students_get_403(name, factory):
 
 
 @pytest.mark.parametrize("name", STUDENT_PAGES)
-def test_another_students_enrolment_id_is_404_and_logged(name, caplog):
+def test_attack_1_another_students_enrolment_id_is_404_and_logged(name, caplog):
     c = cohort()
     me, other = student(), student(username="autre")
     enrol(me, c)
@@ -69,7 +69,7 @@ def test_malformed_enrolment_ids_are_404(value):
     )
 
 
-def test_log_line_stays_single_when_the_query_string_carries_newlines(caplog):
+def test_attack_24_log_line_stays_single_when_the_query_string_carries_newlines(caplog):
     s = student()
     with caplog.at_level(logging.WARNING, logger="cnam_cs.security"):
         signed_in(s).get(reverse("grading:student-grades"), {"inscription": "1\nFAKE ENTRY"})
@@ -78,7 +78,7 @@ def test_log_line_stays_single_when_the_query_string_carries_newlines(caplog):
 
 
 @pytest.mark.parametrize("name", STUDENT_PAGES)
-def test_student_pages_are_not_cached(name):
+def test_attack_23_student_pages_are_not_cached(name):
     c = cohort()
     s = student()
     enrol(s, c)
@@ -87,7 +87,7 @@ def test_student_pages_are_not_cached(name):
     assert "no-store" in response["Cache-Control"]
 
 
-def test_names_are_escaped_everywhere():
+def test_attack_8_names_are_escaped_everywhere():
     c = cohort()
     s = student(first_name='"><img src=x onerror=alert(1)>', last_name="<script>x</script>")
     enrol(s, c)
@@ -98,7 +98,7 @@ def test_names_are_escaped_everywhere():
         assert "<img src=x" not in html
 
 
-def test_profile_post_needs_a_csrf_token():
+def test_attack_21_profile_post_needs_a_csrf_token():
     s = student()
     client = Client(enforce_csrf_checks=True)
     client.force_login(s.user)

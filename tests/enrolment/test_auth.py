@@ -88,7 +88,7 @@ def test_five_failures_lock_the_account_with_the_locked_out_page(settings):
     assert "Trop de tentatives de connexion" in response.content.decode()
 
 
-def test_rotating_x_forwarded_for_does_not_reset_the_lockout():
+def test_attack_19_rotating_x_forwarded_for_does_not_reset_the_lockout():
     student()
     for n in range(5):
         sign_in(Client(), "camille", "faux", HTTP_X_FORWARDED_FOR=f"203.0.113.{n}")

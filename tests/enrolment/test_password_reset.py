@@ -75,7 +75,7 @@ def test_french_date_format_is_accepted():
     ("identifier", "birth_date"),
     [("camille", "1990-04-03"), ("inconnu", RIGHT_DATE), ("personne@example.org", "2001-01-01")],
 )
-def test_non_matching_answers_get_identical_bytes_and_no_email(identifier, birth_date):
+def test_attack_18_non_matching_answers_get_identical_bytes_and_no_email(identifier, birth_date):
     student()
     matching = ask("camille")
     other = ask(identifier, birth_date)

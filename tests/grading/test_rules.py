@@ -107,7 +107,7 @@ def test_parse_grade_accepts_french_and_point_decimals(text, expected):
         "12.5.",
     ],
 )
-def test_parse_grade_refuses_anything_but_a_plain_grade_between_0_and_20(text):
+def test_attack_6_parse_grade_refuses_anything_but_a_plain_grade_between_0_and_20(text):
     with pytest.raises(GradeInputError) as excinfo:
         parse_grade(text)
     assert excinfo.value.message  # a French message a form can show

@@ -86,7 +86,7 @@ def test_csv_export_neutralises_formulas_and_keeps_codes_and_leading_zeros(clien
 
 
 @pytest.mark.parametrize("evil", EVIL)
-def test_every_dangerous_prefix_is_neutralised_in_both_formats(client, world, evil):
+def test_attack_11_every_dangerous_prefix_is_neutralised_in_both_formats(client, world, evil):
     student = world.enrolments[1].student
     student.last_name = evil
     student.save()
@@ -114,7 +114,7 @@ def test_xlsx_student_numbers_are_text_and_grades_numbers(client, world):
 
 
 @pytest.mark.parametrize("fmt", ["xlsx", "csv"])
-def test_round_trip_preview_then_apply_all_or_nothing(client, world, fmt):
+def test_attack_16_round_trip_preview_then_apply_all_or_nothing(client, world, fmt):
     client.force_login(world.teacher)
     data = _export(client, world, fmt)
     if fmt == "xlsx":
@@ -152,7 +152,9 @@ def _csv(world, rows, token=None):
     return ("\n".join(lines) + "\n").encode()
 
 
-def test_each_import_error_is_reported_with_its_line_and_nothing_is_applied(client, world):
+def test_attack_15_each_import_error_is_reported_with_its_line_and_nothing_is_applied(
+    client, world
+):
     client.force_login(world.teacher)
     e = world.enrolments
     data = _csv(
@@ -240,7 +242,7 @@ def _xlsx_with(world, mutate):
     return out.getvalue()
 
 
-def test_formulas_in_the_grade_column_are_refused_not_evaluated(client, world):
+def test_attack_12_formulas_in_the_grade_column_are_refused_not_evaluated(client, world):
     client.force_login(world.teacher)
 
     def put_formula(ws):
@@ -259,7 +261,7 @@ def test_formulas_in_the_grade_column_are_refused_not_evaluated(client, world):
         ("notes.xlsx", b"PK\x03\x04garbage", "illisible"),
     ],
 )
-def test_wrong_files_get_a_clear_message(client, world, name, content, message):
+def test_attack_14_wrong_files_get_a_clear_message(client, world, name, content, message):
     client.force_login(world.teacher)
     body = _upload(client, world, name, content).content.decode()
     assert message in body
@@ -273,7 +275,9 @@ def _zip(entries):
     return out.getvalue()
 
 
-def test_zip_bomb_many_entries_macros_and_entities_are_refused_before_parsing(client, world):
+def test_attack_13_zip_bomb_many_entries_macros_and_entities_are_refused_before_parsing(
+    client, world
+):
     client.force_login(world.teacher)
     base = [("[Content_Types].xml", "<Types/>"), ("xl/workbook.xml", "<workbook/>")]
     bomb = _zip([*base, ("xl/worksheets/sheet1.xml", b"0" * (25 * 1024 * 1024))])
@@ -295,7 +299,7 @@ def test_zip_bomb_many_entries_macros_and_entities_are_refused_before_parsing(cl
     assert "entités" in _upload(client, world, "n.xlsx", entities).content.decode()
 
 
-def test_an_upload_over_the_size_limit_is_refused(client, world, settings):
+def test_attack_17_an_upload_over_the_size_limit_is_refused(client, world, settings):
     settings.MAX_UPLOAD_BYTES = 1000
     client.force_login(world.teacher)
     body = _upload(client, world, "n.csv", b"x" * 2000).content.decode()

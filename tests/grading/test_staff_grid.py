@@ -49,7 +49,7 @@ def test_saving_the_grid_accepts_a_french_comma_and_writes_drafts_with_history(c
 @pytest.mark.parametrize(
     "typed", ["20,5", "-1", "abc", "12.345", "1_0", "NaN", "１２", "1e1", "=1+1", "0x10", "-0"]
 )
-def test_a_refused_grade_saves_nothing_and_shows_the_error_on_its_row(client, typed):
+def test_attack_7_a_refused_grade_saves_nothing_and_shows_the_error_on_its_row(client, typed):
     world = make_world(2)
     client.force_login(world.teacher)
     e0, e1 = world.enrolments
@@ -79,7 +79,7 @@ def test_plagiarism_without_a_report_is_refused(client):
     assert Grade.objects.get().plagiarism_report == "Copie identique à X"
 
 
-def test_a_foreign_enrolment_id_in_the_formset_is_refused_and_nothing_changes(client):
+def test_attack_3_a_foreign_enrolment_id_in_the_formset_is_refused_and_nothing_changes(client):
     world = make_world(2)
     foreign = GradeFactory(
         assessment=world.other_assessment,
@@ -99,7 +99,7 @@ def test_a_foreign_enrolment_id_in_the_formset_is_refused_and_nothing_changes(cl
     assert (foreign.value, foreign.published, foreign.version) == (Decimal("8.00"), False, 1)
 
 
-def test_extra_fields_published_locked_weight_are_ignored(client):
+def test_attack_4_extra_fields_published_locked_weight_are_ignored(client):
     world = make_world(1)
     client.force_login(world.teacher)
     e0 = world.enrolments[0]

@@ -44,7 +44,7 @@ def test_anonymous_is_sent_to_the_login_page(client, world, grade):
         assert "/compte/" in response["Location"] or "login" in response["Location"], name
 
 
-def test_a_student_gets_403_everywhere_and_changes_nothing(client, world, grade):
+def test_attack_5_a_student_gets_403_everywhere_and_changes_nothing(client, world, grade):
     client.force_login(world.enrolments[0].student.user)
     for name, kwargs in [*_routes(world, grade), ("grading:staff-home", {})]:
         url = reverse(name, kwargs=kwargs)
@@ -54,7 +54,7 @@ def test_a_student_gets_403_everywhere_and_changes_nothing(client, world, grade)
     assert not grade.published and grade.version == 1
 
 
-def test_a_teacher_of_another_ue_gets_404_and_changes_nothing(client, world, grade):
+def test_attack_2_a_teacher_of_another_ue_gets_404_and_changes_nothing(client, world, grade):
     client.force_login(world.other_teacher)
     for name, kwargs in _routes(world, grade):
         url = reverse(name, kwargs=kwargs)
