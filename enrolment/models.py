@@ -27,6 +27,10 @@ class User(AbstractUser):
     )
     last_name = models.CharField(_("last name"), max_length=150, blank=True, validators=[ONE_LINE])
     email = models.EmailField(_("adresse e-mail"), blank=True, validators=[ONE_LINE])
+    # The language the person last chose on the portal: their e-mails are written in it.
+    language = models.CharField(
+        _("langue"), max_length=8, choices=[("fr", "Français"), ("en", "English")], default="fr"
+    )
 
     class Meta(AbstractUser.Meta):
         verbose_name = _("utilisateur")
@@ -74,6 +78,8 @@ class ProgrammeYear(models.Model):
     # Set by the jury's first deliberation (certification.services): from then on the
     # cohort's academic data is frozen (RULES.md §7b, enforced by enrolment.freeze).
     frozen_at = models.DateTimeField(_("résultats figés le"), null=True, blank=True, editable=False)
+    # Announced to students before the jury sits (their certification checklist shows it).
+    jury_planned_on = models.DateField(_("date prévue du jury"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("promotion")
