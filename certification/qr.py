@@ -1,14 +1,15 @@
 """QR codes of certificates (segno, a maintained pure-Python library), as inline SVG."""
 
 import segno
-from django.conf import settings
 from django.urls import reverse
+
+from lib.links import absolute_url
 
 
 def verification_url(code: str) -> str:
     """The public address printed on a certificate: ``{PUBLIC_BASE_URL}/verifier/<code>``."""
     path = reverse("certification:verify", kwargs={"code": code})
-    return f"{settings.PUBLIC_BASE_URL.rstrip('/')}{path}"
+    return absolute_url(path)
 
 
 def qr_svg(data: str) -> str:

@@ -1,6 +1,12 @@
 from django.apps import AppConfig
+from django.core import checks
+
+from .checks import public_base_url_check
 
 
 class CnamCsConfig(AppConfig):
     name = "cnam_cs"
     verbose_name = "Portail CS"
+
+    def ready(self) -> None:
+        checks.register(public_base_url_check, checks.Tags.security, deploy=True)

@@ -214,6 +214,11 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
 # The largest file any form takes; pages state their own lower limits with @body_limit
 # (cnam_cs/body_limits.py). Bodies past it answer 413 before a byte is read.
 MAX_UPLOAD_BYTES = int(os.environ.get("DJANGO_MAX_UPLOAD_BYTES", str(5 * 1024 * 1024)))
+# An absence justification (PDF, JPEG or PNG), sent by a student or a teacher; at most
+# MAX_UPLOAD_BYTES whatever is set here.
+JUSTIFICATION_MAX_BYTES = int(
+    os.environ.get("DJANGO_JUSTIFICATION_MAX_BYTES", str(5 * 1024 * 1024))
+)
 # Cohort files (SECURITY.md #31), refused unread above this. The demo file weighs 1,296 bytes
 # per student (33,705 / 26), so 64,000 students take at most 79 MiB (a 64,000-student file
 # built from it: 61 MiB); 128 MiB leaves a 60 % margin. Memory: docs/deploy.md § 9.
@@ -232,7 +237,13 @@ _EMAIL_BACKEND = os.environ.get(
     else "django.core.mail.backends.smtp.EmailBackend",
 )
 _EMAIL_OPTIONS: dict[str, object] = {}
-if _EMAIL_BACKEND.endswith("smtp.EmailBackend"):
+if _EMAIL_BACKEND.endswith("filebased.EmailBackend"):
+    # One file per connection in this folder (the end-to-end test of the demo reads them).
+    _EMAIL_OPTIONS = {
+        "file_path": os.environ.get("DJANGO_EMAIL_FILE_PATH")
+        or str(Path(tempfile.gettempdir()) / "cnam-cs-mails")
+    }
+elif _EMAIL_BACKEND.endswith("smtp.EmailBackend"):
     _EMAIL_OPTIONS = {
         "host": os.environ.get("DJANGO_EMAIL_HOST", "localhost"),
         "port": int(os.environ.get("DJANGO_EMAIL_PORT", "25")),
@@ -247,8 +258,13 @@ DEFAULT_FROM_EMAIL = os.environ.get(
 )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
-# Public base URL printed in certificates' QR codes.
-PUBLIC_BASE_URL = os.environ.get("DJANGO_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+# The portal's public address, for every link that leaves it: e-mails, certificates' QR codes,
+# calendar feeds (lib.links.absolute_url), never taken from the request's Host header.
+# Production must set it (check --deploy: cnam_cs.E001/W001/W002); the demo follows PORT, the
+# port scripts/run serves on, so that its links work whatever port it runs on.
+PUBLIC_BASE_URL = os.environ.get("DJANGO_PUBLIC_BASE_URL", "").strip() or (
+    f"http://127.0.0.1:{os.environ.get('PORT', '').strip() or '8000'}" if DEBUG else ""
+)
 
 # Security headers. Inline scripts are forbidden: every script is a static file.
 SECURE_CSP = {

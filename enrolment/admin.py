@@ -6,6 +6,8 @@ from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import UserChangeForm
 from django.http import HttpRequest
 
+from lib.forms import decimal_overrides
+
 from . import models, services
 from .freeze import ENROLMENTS_FROZEN, UES_FROZEN, ensure_open, is_frozen, refusal
 from .selectors import email_in_use
@@ -66,6 +68,7 @@ class ProgrammeAdmin(admin.ModelAdmin):
 class ProgrammeYearAdmin(admin.ModelAdmin):
     list_display = ["programme", "year", "pass_mark", "absence_threshold_pct", "frozen_at"]
     inlines = [UEInline]
+    formfield_overrides = decimal_overrides()
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         fields = list(super().get_readonly_fields(request, obj))
@@ -117,6 +120,7 @@ class PaymentInline(admin.TabularInline):
     model = models.Payment
     extra = 0
     can_delete = False
+    formfield_overrides = decimal_overrides(display_places=2)
 
     def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False  # refunds are negative payments, never edits
@@ -160,6 +164,7 @@ class EnrolmentAdmin(admin.ModelAdmin):
     a deliberated enrolment are read-only (RULES.md §7b)."""
 
     form = EnrolmentAdminForm
+    formfield_overrides = decimal_overrides(display_places=2)
     list_display = ["student", "programme_year", "status", "fees_due"]
     list_filter = ["programme_year", "status"]
     search_fields = ["student__number", "student__last_name"]
@@ -213,6 +218,7 @@ class PriorDiplomaAdmin(admin.ModelAdmin):
 @admin.register(models.Payment)
 class PaymentAdmin(admin.ModelAdmin):
     list_display = ["enrolment", "date", "amount", "means", "reason"]
+    formfield_overrides = decimal_overrides(display_places=2)
     list_filter = ["means", "enrolment__programme_year"]
 
     def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]

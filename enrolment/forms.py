@@ -3,7 +3,7 @@
 from typing import Any
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, SetPasswordForm
 from django.utils.translation import gettext_lazy as _
 
 from .models import StudentProfile
@@ -19,6 +19,31 @@ class SignInForm(AuthenticationForm):
         self.fields["username"].label = _("Nom d'utilisateur ou adresse e-mail")
         self.fields["username"].widget.attrs.update({"autocomplete": "username"})
         self.fields["password"].label = _("Mot de passe")
+
+
+class KeepNewPasswordsMixin:
+    """The new password and its confirmation come back typed when the form is refused.
+
+    Emptied, they made the person retype blind what a validator had just refused (issue 10);
+    the old password of the change form is still never sent back.
+    """
+
+    fields: dict[str, forms.Field]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("new_password1", "new_password2"):
+            widget = self.fields[name].widget
+            if isinstance(widget, forms.PasswordInput):
+                widget.render_value = True
+
+
+class NewPasswordForm(KeepNewPasswordsMixin, SetPasswordForm):  # type: ignore[type-arg]
+    """Reset link and invitation: choose a password."""
+
+
+class ChangePasswordForm(KeepNewPasswordsMixin, PasswordChangeForm):  # type: ignore[type-arg]
+    """A signed-in person changes their password."""
 
 
 class PasswordResetRequestForm(forms.Form):

@@ -6,6 +6,9 @@ from typing import Any
 from django import forms
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from lib.forms import LocalizedDecimalField
 
 from .models import UE, Enrolment, Payment, ProgrammeYear, StudentProfile
 from .rules import ALLOWED_TRANSITIONS, EnrolmentStatus
@@ -73,13 +76,19 @@ class EnrolForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Les UE de la promotion choisie."),
     )
-    fees_due = forms.DecimalField(
+    fees_due = LocalizedDecimalField(
         label=_("Frais dus (€)"),
         min_value=Decimal("0"),
         max_value=MONEY_MAX,
         decimal_places=2,
-        initial=Decimal("0"),
+        display_places=2,
+        help_text=_(
+            "Prérempli avec le montant le plus fréquent de la promotion, s'il y en a un : "
+            "ajustez-le en cas de réduction ou de prise en charge."
+        ),
     )
+
+    IDENTITY = ("last_name", "first_name", "birth_date", "email")
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
@@ -100,12 +109,35 @@ class EnrolForm(forms.Form):
                 StudentProfile.objects.select_related("user").filter(number=number).first()
             )
             if self.existing is None:
-                for name in ("last_name", "first_name", "birth_date", "email"):
-                    if not data.get(name):
-                        self.add_error(
-                            name, _("Obligatoire pour un nouvel élève (numéro inconnu).")
-                        )
+                self._require_identity(data)
         return data
+
+    def _require_identity(self, data: dict[str, object]) -> None:
+        """One message, on the first missing field, naming every missing one (not four times
+        « obligatoire »); the others point to it and are marked invalid too."""
+        missing = [n for n in self.IDENTITY if not data.get(n) and n not in self.errors]
+        if not missing:
+            return
+        names = ", ".join(str(self.fields[n].label).lower() for n in missing)
+        self.add_error(
+            missing[0],
+            ngettext(
+                "Numéro inconnu : pour inscrire un nouvel élève, renseignez aussi le champ "
+                "%(fields)s.",
+                "Numéro inconnu : pour inscrire un nouvel élève, renseignez aussi ces champs : "
+                "%(fields)s.",
+                len(missing),
+            )
+            % {"fields": names},
+        )
+        for name in missing[1:]:
+            self.fields[name].widget.attrs.update(
+                {
+                    "class": "is-invalid",
+                    "aria-invalid": "true",
+                    "aria-describedby": f"{self[missing[0]].auto_id}_error",
+                }
+            )
 
 
 @check_free_text
@@ -126,8 +158,12 @@ class TransitionForm(forms.Form):
 
 class FeesForm(forms.Form):
     prefix = "fees"
-    fees_due = forms.DecimalField(
-        label=_("Frais dus (€)"), min_value=Decimal("0"), max_value=MONEY_MAX, decimal_places=2
+    fees_due = LocalizedDecimalField(
+        label=_("Frais dus (€)"),
+        min_value=Decimal("0"),
+        max_value=MONEY_MAX,
+        decimal_places=2,
+        display_places=2,
     )
 
 
@@ -136,8 +172,12 @@ class PaymentForm(forms.Form):
     date = forms.DateField(
         label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
-    amount = forms.DecimalField(
-        label=_("Montant (€)"), min_value=Decimal("0.01"), max_value=MONEY_MAX, decimal_places=2
+    amount = LocalizedDecimalField(
+        label=_("Montant (€)"),
+        min_value=Decimal("0.01"),
+        max_value=MONEY_MAX,
+        decimal_places=2,
+        display_places=2,
     )
     means = forms.ChoiceField(label=_("Moyen de paiement"), choices=Payment.Means.choices)
 
@@ -145,11 +185,12 @@ class PaymentForm(forms.Form):
 @check_free_text
 class RefundForm(PaymentForm):
     prefix = "refund"
-    amount = forms.DecimalField(
+    amount = LocalizedDecimalField(
         label=_("Montant remboursé (€)"),
         min_value=Decimal("0.01"),
         max_value=MONEY_MAX,
         decimal_places=2,
+        display_places=2,
     )
     reason = forms.CharField(label=_("Motif"), max_length=300)
 

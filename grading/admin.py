@@ -8,9 +8,11 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from enrolment.freeze import ASSESSMENTS_FROZEN, ensure_open, is_frozen, refusal
 from enrolment.validators import check_free_text
+from lib.forms import decimal_overrides
 
 from . import rules
 from .models import Assessment, Grade, GradeHistory
@@ -56,6 +58,7 @@ class AssessmentAdmin(admin.ModelAdmin):
     the grading services, which refuse them too."""
 
     form = AssessmentAdminForm
+    formfield_overrides = decimal_overrides()
     list_display = ["key", "ue", "kind", "weight", "date", "makeup_of"]
     list_filter = ["ue__programme_year", "ue", "kind"]
 
@@ -170,7 +173,9 @@ class GradeAdmin(admin.ModelAdmin):
                 allow_locked=False,
             )
         except GradeWriteError as exc:
-            messages.error(request, "Note refusée : elle a changé entre-temps ou est verrouillée.")
+            messages.error(
+                request, _("Note refusée : elle a changé entre-temps ou est verrouillée.")
+            )
             raise ValidationError("conflict") from exc
         if report.grades:
             obj.pk = report.grades[0].pk

@@ -31,6 +31,7 @@ def production_env(tmp_path: Path, **extra: str) -> dict[str, str]:
         DJANGO_DEBUG="false",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(64),
         DJANGO_ALLOWED_HOSTS="portal.example.org",
+        DJANGO_PUBLIC_BASE_URL="https://portal.example.org",
         DATABASE_URL=f"sqlite:///{tmp_path / 'check.sqlite3'}",
         **extra,
     )

@@ -22,5 +22,14 @@
       button.setAttribute("aria-pressed", shown ? "false" : "true");
     });
     group.appendChild(button);
+    // Bootstrap shows .invalid-feedback only as a sibling of the .is-invalid input: the error
+    // follows the input into the group (its id stays in the input's aria-describedby).
+    var next = group.nextElementSibling;
+    while (next && next.classList.contains("invalid-feedback")) {
+      var feedback = next;
+      next = next.nextElementSibling;
+      group.classList.add("has-validation");
+      group.appendChild(feedback);
+    }
   });
 })();

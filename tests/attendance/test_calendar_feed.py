@@ -18,7 +18,14 @@ from tests.student_data import cohort, enrol, session, signed_in, student
 
 pytestmark = pytest.mark.django_db
 
-FEED_URL = re.compile(r'value="http://testserver(/calendrier/([^/"]+)/planning\.ics)"')
+# The subscription link is on the configured public address, never on the request's Host.
+PUBLIC_BASE_URL = "https://cs.example.org"
+FEED_URL = re.compile(r'value="https://cs\.example\.org(/calendrier/([^/"]+)/planning\.ics)"')
+
+
+@pytest.fixture(autouse=True)
+def _public_base_url(settings):
+    settings.PUBLIC_BASE_URL = PUBLIC_BASE_URL
 
 
 def new_link(client: Client) -> str:

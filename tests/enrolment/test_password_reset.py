@@ -19,6 +19,13 @@ from tests.student_data import student
 pytestmark = pytest.mark.django_db
 
 RIGHT_DATE = "1990-04-02"
+# Links are built on the configured public address, never on the request's Host.
+PUBLIC_BASE_URL = "https://cs.example.org"
+
+
+@pytest.fixture(autouse=True)
+def _public_base_url(settings):
+    settings.PUBLIC_BASE_URL = PUBLIC_BASE_URL
 
 
 @pytest.fixture(autouse=True)
@@ -62,7 +69,7 @@ def test_matching_answers_send_one_link_to_the_personal_address(identifier):
     assert message.to == ["camille.perso@example.org"]
     assert "Réinitialisation de votre mot de passe" in message.subject
     assert "valable 1 heure" in message.body
-    assert link_in(message).startswith("http://127.0.0.1:8000/compte/reinitialiser/")
+    assert link_in(message).startswith(PUBLIC_BASE_URL + "/compte/reinitialiser/")
 
 
 def test_french_date_format_is_accepted():
@@ -138,7 +145,7 @@ def test_timing_of_matching_and_non_matching_is_close():
 def test_link_sets_a_new_password_once():
     s = student()
     ask("camille")
-    link = link_in(mail.outbox[0]).removeprefix("http://127.0.0.1:8000")
+    link = link_in(mail.outbox[0]).removeprefix(PUBLIC_BASE_URL)
     client = Client()
     response = client.get(link, follow=True)
     assert "Choisissez un nouveau mot de passe" in response.content.decode()
@@ -156,7 +163,7 @@ def test_link_sets_a_new_password_once():
 def test_link_expires_after_one_hour(monkeypatch):
     student()
     ask("camille")
-    link = link_in(mail.outbox[0]).removeprefix("http://127.0.0.1:8000")
+    link = link_in(mail.outbox[0]).removeprefix(PUBLIC_BASE_URL)
     now = dt.datetime.now()
     monkeypatch.setattr(
         PasswordResetTokenGenerator, "_now", lambda self: now + dt.timedelta(seconds=3601)
@@ -168,7 +175,7 @@ def test_link_expires_after_one_hour(monkeypatch):
 def test_link_still_works_just_before_one_hour(monkeypatch):
     student()
     ask("camille")
-    link = link_in(mail.outbox[0]).removeprefix("http://127.0.0.1:8000")
+    link = link_in(mail.outbox[0]).removeprefix(PUBLIC_BASE_URL)
     now = dt.datetime.now()
     monkeypatch.setattr(
         PasswordResetTokenGenerator, "_now", lambda self: now + dt.timedelta(seconds=3500)
@@ -180,7 +187,7 @@ def test_link_still_works_just_before_one_hour(monkeypatch):
 def test_signing_in_invalidates_an_unused_link():
     student()
     ask("camille")
-    link = link_in(mail.outbox[0]).removeprefix("http://127.0.0.1:8000")
+    link = link_in(mail.outbox[0]).removeprefix(PUBLIC_BASE_URL)
     Client().post(reverse("login"), {"username": "camille", "password": PASSWORD})
     assert "Lien invalide ou expiré" in Client().get(link, follow=True).content.decode()
 

@@ -1,0 +1,47 @@
+"""Deployment checks of the portal's own settings (``manage.py check --deploy``)."""
+
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.checks import CheckMessage, Error, Warning
+from django.http.request import validate_host
+
+_WHY = "links in e-mails, certificates' QR codes and calendar feeds"
+
+
+def public_base_url_check(app_configs: Sequence[Any] | None, **kwargs: Any) -> list[CheckMessage]:
+    """PUBLIC_BASE_URL must be the portal's https address, served by this deployment."""
+    url = settings.PUBLIC_BASE_URL
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        problem = f"is not an absolute address ({url!r})" if url else "is not set"
+        return [
+            Error(
+                f"DJANGO_PUBLIC_BASE_URL {problem}: {_WHY} would be broken.",
+                hint="Set DJANGO_PUBLIC_BASE_URL to the portal's address, e.g. "
+                "https://cs.cnam.fr (docs/deploy.md).",
+                id="cnam_cs.E001",
+            )
+        ]
+    messages: list[CheckMessage] = []
+    if parts.scheme != "https":
+        messages.append(
+            Warning(
+                f"PUBLIC_BASE_URL is not https ({url}): {_WHY} would send people to an "
+                "unencrypted address, and a printed QR code cannot be changed later.",
+                hint="Set DJANGO_PUBLIC_BASE_URL to the https address of the portal.",
+                id="cnam_cs.W001",
+            )
+        )
+    if not validate_host(parts.hostname, settings.ALLOWED_HOSTS):
+        messages.append(
+            Warning(
+                f"The host of PUBLIC_BASE_URL ({parts.hostname}) is not in ALLOWED_HOSTS: "
+                f"{_WHY} would answer 400.",
+                hint="Add it to DJANGO_ALLOWED_HOSTS, or correct DJANGO_PUBLIC_BASE_URL.",
+                id="cnam_cs.W002",
+            )
+        )
+    return messages
