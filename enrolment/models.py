@@ -27,9 +27,14 @@ class User(AbstractUser):
     )
     last_name = models.CharField(_("last name"), max_length=150, blank=True, validators=[ONE_LINE])
     email = models.EmailField(_("adresse e-mail"), blank=True, validators=[ONE_LINE])
-    # The language the person last chose on the portal: their e-mails are written in it.
+    # The language the person last chose on the portal (blank: never chose, the browser's
+    # Accept-Language rules the pages and e-mails go in French).
     language = models.CharField(
-        _("langue"), max_length=8, choices=[("fr", "Français"), ("en", "English")], default="fr"
+        _("langue"),
+        max_length=8,
+        choices=[("fr", "Français"), ("en", "English")],
+        blank=True,
+        default="",
     )
 
     class Meta(AbstractUser.Meta):

@@ -20,13 +20,15 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core.cache import cache
 from django.core.mail import EmailMessage
 from django.db.models import Q
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from lib.links import absolute_url
+
 from .models import User
+from .notifications import recipient_language, render_email
 
 logger = logging.getLogger(__name__)
 
@@ -105,12 +107,11 @@ def _message(user: User, *, uid: str, token: str, to: str) -> EmailMessage:
     # The link is built from the configured public address, never from the Host header.
     context = {
         "user": user,
-        "link": settings.PUBLIC_BASE_URL.rstrip("/") + path,
+        "link": absolute_url(path),
         "hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
     }
-    subject = render_to_string("registration/password_reset_subject.txt", context)
-    body = render_to_string("registration/password_reset_email.txt", context)
-    return EmailMessage(" ".join(subject.split()), body, None, [to])
+    subject, body = render_email("password_reset", context, language=recipient_language(user))
+    return EmailMessage(subject, body, None, [to])
 
 
 def reset_request(

@@ -1,6 +1,9 @@
 """E-mails of the grading app: each student is told once that an assessment's grades are out."""
 
+from django.urls import reverse
+
 from enrolment.notifications import notify_once
+from lib.links import absolute_url
 
 from .models import Assessment, Grade
 
@@ -11,19 +14,17 @@ def grades_published(*, assessment: Assessment) -> int:
         "enrolment__student__user"
     )
     sent = 0
-    ue = assessment.ue
-    label = assessment.title or assessment.key
+    context = {
+        "ue": assessment.ue,
+        "label": assessment.title or assessment.key,
+        "link": absolute_url(reverse("grading:student-grades")),
+    }
     for grade in grades:
         student = grade.enrolment.student
         sent += notify_once(
             key=f"grades-published:{assessment.pk}:{grade.enrolment_id}",
             recipient=student.user,
-            subject=f"Cnam CS — note publiée : {ue.code} {label}",
-            body=(
-                f"Bonjour {student.first_name},\n\n"
-                f"Votre note de l'évaluation « {label} » de l'UE {ue.code} ({ue.title}) "
-                "est publiée sur le portail CS, rubrique « Notes ».\n\n"
-                "Cnam — EPN12 Santé-Solidarité"
-            ),
+            template="grades_published",
+            context={**context, "student": student},
         )
     return sent

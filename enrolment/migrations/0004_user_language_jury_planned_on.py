@@ -18,6 +18,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='user',
             name='language',
-            field=models.CharField(choices=[('fr', 'Français'), ('en', 'English')], default='fr', max_length=8, verbose_name='langue'),
+            field=models.CharField(blank=True, choices=[('fr', 'Français'), ('en', 'English')], default='', max_length=8, verbose_name='langue'),
         ),
     ]
