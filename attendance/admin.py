@@ -148,3 +148,31 @@ class CalendarFeedAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(models.JustificationRequest)
+class JustificationRequestAdmin(admin.ModelAdmin):
+    """Read-only: students send requests from their pages, the UE's teachers and registrars
+    decide on the staff pages (through the services, which respect the jury's freeze)."""
+
+    list_display = ["attendance", "status", "created_at", "decided_by", "decided_at"]
+    list_filter = ["status", "attendance__session__ue"]
+    search_fields = [
+        "attendance__enrolment__student__number",
+        "attendance__enrolment__student__last_name",
+    ]
+    date_hierarchy = "created_at"
+    list_select_related = [
+        "attendance__session__ue",
+        "attendance__enrolment__student",
+        "decided_by",
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

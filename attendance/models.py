@@ -1,4 +1,6 @@
-"""Sessions (séances), their changes, and attendance entries."""
+"""Sessions (séances), their changes, attendance entries and justification requests."""
+
+import secrets
 
 from django.conf import settings
 from django.db import models
@@ -35,6 +37,9 @@ class Session(models.Model):
     site = models.CharField(_("site"), max_length=20, choices=Site)
     room = models.CharField(_("salle"), max_length=20)
     cancelled = models.BooleanField(_("annulée"), default=False)
+    # The roll stores only what is not plain presence: a session where everyone came would
+    # leave no trace, so the first « Enregistrer l'appel » is recorded here (« appel fait »).
+    roll_taken_at = models.DateTimeField(_("appel fait le"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("séance")
@@ -127,6 +132,63 @@ class Attendance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.session} {self.enrolment.student.number} {self.presence}"
+
+
+def request_document_path(instance: "JustificationRequest", filename: str) -> str:
+    # Each request keeps its own file (history): a random part, never the user's file name.
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"justifications/demandes/{instance.attendance_id}/{secrets.token_hex(8)}.{extension}"
+
+
+class JustificationRequest(models.Model):
+    """A student's justification of one absence, waiting for the UE's teacher or the registrar.
+
+    A request is decided once; a new request after a refusal is a new row (history kept).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("En attente")
+        ACCEPTED = "accepted", _("Acceptée")
+        REFUSED = "refused", _("Refusée")
+
+    attendance = models.ForeignKey(
+        Attendance, on_delete=models.PROTECT, related_name="justification_requests"
+    )
+    document = models.FileField(
+        _("justificatif"), storage=private_storage, upload_to=request_document_path
+    )
+    comment = models.CharField(_("commentaire"), max_length=300, blank=True)
+    status = models.CharField(_("état"), max_length=10, choices=Status, default=Status.PENDING)
+    created_at = models.DateTimeField(_("déposée le"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("décidée le"), null=True, blank=True)
+    refusal_reason = models.CharField(_("motif du refus"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("demande de justification")
+        verbose_name_plural = _("demandes de justification")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["attendance"],
+                condition=Q(status="pending"),
+                name="one_pending_justification_request",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="pending", decided_at__isnull=True)
+                | (~Q(status="pending") & Q(decided_at__isnull=False)),
+                name="justification_request_decided_at",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="refused") | ~Q(refusal_reason=""),
+                name="justification_refusal_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.attendance} {self.status} {self.created_at:%d/%m/%Y %H:%M}"
 
 
 class CalendarFeed(models.Model):

@@ -1,50 +1,37 @@
-"""E-mails of the attendance app: session moved or cancelled, absence thresholds crossed."""
+"""E-mails of the attendance app: session moved or cancelled, absence thresholds crossed,
+a student's justification accepted or refused."""
 
 from collections.abc import Sequence
 
-from django.utils import timezone
-from django.utils.formats import date_format
+from django.urls import reverse
 
 from enrolment.models import Enrolment
 from enrolment.notifications import notify_once
+from lib.links import absolute_url
 
-from .models import Session, SessionChange
-from .rules import format_rate
+from .models import JustificationRequest, SessionChange
 from .selectors import absence_rates, ue_enrolments
-
-
-def _when(session: Session) -> str:
-    start = timezone.localtime(session.start)
-    end = timezone.localtime(session.end)
-    return f"{date_format(start, 'j F Y')} de {start:%H:%M} à {end:%H:%M}"
 
 
 def session_changed(*, change: SessionChange) -> int:
     """E-mail every student of the session's UE at once (one e-mail per change)."""
     session = change.session
-    ue = session.ue
-    if change.kind == SessionChange.Kind.CANCELLED:
-        subject = f"Cnam CS — séance annulée : {ue.code} {session.title or session.key}"
-        what = f"La séance du {_when(session)} est annulée."
-    else:
-        subject = f"Cnam CS — séance déplacée : {ue.code} {session.title or session.key}"
-        what = (
-            f"La séance a lieu désormais le {_when(session)}, "
-            f"site {session.get_site_display()}, salle {session.room}."
-        )
-    reason = f"\nMotif : {change.reason}\n" if change.reason else ""
+    cancelled = change.kind == SessionChange.Kind.CANCELLED
+    context = {
+        "session": session,
+        "ue": session.ue,
+        "label": session.title or session.key,
+        "reason": change.reason,
+        "link": absolute_url(reverse("attendance:student-planning")),
+    }
     sent = 0
-    for enrolment in ue_enrolments(ue):
+    for enrolment in ue_enrolments(session.ue):
         student = enrolment.student
         sent += notify_once(
             key=f"session-change:{change.pk}:{enrolment.pk}",
             recipient=student.user,
-            subject=subject,
-            body=(
-                f"Bonjour {student.first_name},\n\n{what}\n{reason}\n"
-                "Votre planning sur le portail CS est à jour.\n\n"
-                "Cnam — EPN12 Santé-Solidarité"
-            ),
+            template="session_cancelled" if cancelled else "session_moved",
+            context={**context, "student": student},
         )
     return sent
 
@@ -54,25 +41,45 @@ def absence_thresholds(*, enrolments: Sequence[Enrolment]) -> int:
     the threshold: once per threshold and enrolment."""
     sent = 0
     rates = absence_rates(list(enrolments))
+    link = absolute_url(reverse("attendance:student-attendance"))
     for enrolment in enrolments:
         rate = rates[enrolment.pk]
         student = enrolment.student
         levels = []
         if rate.warning:
-            levels.append(("warning", "a atteint les trois quarts du seuil"))
+            levels.append("warning")
         if rate.defaillant:
-            levels.append(("defaillant", "dépasse le seuil : vous êtes défaillant·e"))
-        for level, text in levels:
+            levels.append("defaillant")
+        for level in levels:
             sent += notify_once(
                 key=f"absence-{level}:{enrolment.pk}",
                 recipient=student.user,
-                subject="Cnam CS — votre taux d'absence",
-                body=(
-                    f"Bonjour {student.first_name},\n\n"
-                    f"Votre taux d'absence est de {format_rate(rate.rate)} et {text} "
-                    f"({format_rate(enrolment.programme_year.absence_threshold_pct)}).\n"
-                    "Consultez la rubrique « Assiduité » du portail CS.\n\n"
-                    "Cnam — EPN12 Santé-Solidarité"
-                ),
+                template=f"absence_{level}",
+                context={
+                    "student": student,
+                    "rate": rate.rate_display,
+                    "threshold": enrolment.programme_year.absence_threshold_pct,
+                    "link": link,
+                },
             )
     return sent
+
+
+def justification_decided(*, request: JustificationRequest) -> bool:
+    """E-mail the student the decision on their justification, once per request."""
+    attendance = request.attendance
+    session = attendance.session
+    student = attendance.enrolment.student
+    return notify_once(
+        key=f"justification-decided:{request.pk}",
+        recipient=student.user,
+        template="justification_decided",
+        context={
+            "student": student,
+            "session": session,
+            "ue": session.ue,
+            "accepted": request.status == JustificationRequest.Status.ACCEPTED,
+            "reason": request.refusal_reason,
+            "link": absolute_url(reverse("attendance:student-attendance")),
+        },
+    )

@@ -14,7 +14,7 @@ from enrolment.roles import is_registrar
 from enrolment.selectors import ue_enrolments
 
 from . import rules
-from .models import Attendance, Session
+from .models import Attendance, JustificationRequest, Session
 
 
 def staff_sessions(user: User) -> QuerySet[Session]:
@@ -100,6 +100,7 @@ def absence_rates(
                         presence=rules.Presence(a.presence) if a else rules.Presence.PRESENT,
                         minutes_missed=a.minutes_missed if a else 0,
                         justified=a.justified if a else False,
+                        cancelled=session.cancelled,
                     )
                 )
         result[enrolment.pk] = rules.absence_rate(
@@ -119,6 +120,61 @@ def attendance_visible_to(user: User) -> QuerySet[Attendance]:
     return qs.filter(
         Q(session__ue__assignments__user_id=user.pk) | Q(enrolment__student__user_id=user.pk)
     ).distinct()
+
+
+def justification_requests_visible_to(user: User) -> QuerySet[JustificationRequest]:
+    """Justification requests (and their files) this user may read: the student who sent
+    them, the UE's teachers and registrars."""
+    qs = JustificationRequest.objects.select_related(
+        "attendance__session__ue", "attendance__enrolment__student"
+    )
+    if is_registrar(user) or user.is_superuser:
+        return qs
+    return qs.filter(
+        Q(attendance__session__ue__assignments__user_id=user.pk)
+        | Q(attendance__enrolment__student__user_id=user.pk)
+    ).distinct()
+
+
+def justification_requests_to_decide(user: User) -> QuerySet[JustificationRequest]:
+    """Requests this user may accept or refuse: the UE's teachers, and registrars."""
+    qs = JustificationRequest.objects.select_related(
+        "attendance__session__ue", "attendance__enrolment__student"
+    )
+    if is_registrar(user) or user.is_superuser:
+        return qs
+    return qs.filter(attendance__session__ue__assignments__user_id=user.pk).distinct()
+
+
+def pending_justification_requests(user: User) -> QuerySet[JustificationRequest]:
+    """The requests waiting for this user's decision, oldest first."""
+    return (
+        justification_requests_to_decide(user)
+        .filter(status=JustificationRequest.Status.PENDING)
+        .order_by("created_at", "pk")
+    )
+
+
+def latest_justification_requests(enrolment: Enrolment) -> dict[int, JustificationRequest]:
+    """The latest request of each absence of the enrolment, by attendance id (one query)."""
+    latest: dict[int, JustificationRequest] = {}
+    for request in JustificationRequest.objects.filter(attendance__enrolment=enrolment).order_by(
+        "created_at", "pk"
+    ):
+        latest[request.attendance_id] = request
+    return latest
+
+
+def roll_justification_requests(session: Session) -> dict[int, JustificationRequest]:
+    """The latest request of each student of the session's roll, by enrolment id."""
+    latest: dict[int, JustificationRequest] = {}
+    for request in (
+        JustificationRequest.objects.filter(attendance__session=session)
+        .select_related("attendance")
+        .order_by("created_at", "pk")
+    ):
+        latest[request.attendance.enrolment_id] = request
+    return latest
 
 
 def session_recipients(session: Session) -> Iterable[Enrolment]:

@@ -1,13 +1,16 @@
-"""Writes of the attendance app: rolls, justified absences, moved or cancelled sessions, and
-the calendar feed's secret."""
+"""Writes of the attendance app: rolls, justified absences (and the students' requests),
+moved or cancelled sessions, and the calendar feed's secret."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from enrolment.freeze import (
     SESSIONS_FROZEN,
@@ -18,7 +21,7 @@ from enrolment.freeze import (
 from enrolment.models import UE, Enrolment, User
 
 from . import feed_tokens, notifications
-from .models import Attendance, CalendarFeed, Session, SessionChange
+from .models import Attendance, CalendarFeed, JustificationRequest, Session, SessionChange
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -79,6 +82,9 @@ def roll_record(*, session: Session, entries: Iterable[RollEntry], by: User) -> 
             "recorded_at",
         ],
     )
+    if session.roll_taken_at is None:
+        session.roll_taken_at = timezone.now()
+        session.save(update_fields=["roll_taken_at"])
     touched = [e.enrolment_id for e in entries]
     enrolments = list(
         Enrolment.objects.filter(pk__in=touched).select_related("student__user", "programme_year")
@@ -93,7 +99,7 @@ def absence_justify(
     session: Session,
     enrolment: Enrolment,
     reason: str,
-    document: UploadedFile | None,
+    document: File | None,
     by: User,
 ) -> Attendance:
     """Mark the student absent and justified, with the reason and an optional document."""
@@ -115,6 +121,80 @@ def absence_justify(
     attendance.full_clean()
     attendance.save()
     return attendance
+
+
+@transaction.atomic
+def justification_request_submit(
+    *, attendance: Attendance, document: UploadedFile, comment: str
+) -> JustificationRequest:
+    """The student sends the justification of one absence: a pending request for the UE's
+    teacher or the registrar. Refused once the jury has frozen the session (§7b), for an
+    absence already justified, and while another request waits."""
+    session_ensure_open(session=attendance.session)
+    attendance = Attendance.objects.select_for_update().get(pk=attendance.pk)
+    if attendance.presence != Attendance.Presence.ABSENT or attendance.justified:
+        raise ValidationError(_("Cette absence n'a pas à être justifiée."), code="not-absent")
+    if attendance.justification_requests.filter(
+        status=JustificationRequest.Status.PENDING
+    ).exists():
+        raise ValidationError(
+            _("Un justificatif attend déjà une décision pour cette absence."), code="pending"
+        )
+    request = JustificationRequest(
+        attendance=attendance, comment=comment.strip()[:300], created_at=timezone.now()
+    )
+    request.document.save(document.name or "justificatif", document, save=False)
+    try:
+        request.full_clean()
+        request.save()
+    except Exception:
+        request.document.delete(save=False)  # no file without its row
+        raise
+    return request
+
+
+@transaction.atomic
+def justification_request_decide(
+    *, request: JustificationRequest, accept: bool, reason: str = "", by: User
+) -> JustificationRequest:
+    """Accept a student's justification (the absence becomes justified through
+    ``absence_justify``, with the student's file) or refuse it with a reason; the student is
+    e-mailed either way. Refused once the jury has frozen the session (§7b)."""
+    request = (
+        JustificationRequest.objects.select_for_update()
+        .select_related("attendance__session__ue", "attendance__enrolment__student__user")
+        .get(pk=request.pk)
+    )
+    attendance = request.attendance
+    session_ensure_open(session=attendance.session)
+    if request.status != JustificationRequest.Status.PENDING:
+        raise ValidationError(_("Cette demande a déjà été traitée."), code="decided")
+    if accept:
+        if attendance.presence != Attendance.Presence.ABSENT:
+            raise ValidationError(
+                _("L'élève n'est plus noté·e absent·e à cette séance : rien n'a été justifié."),
+                code="not-absent",
+            )
+        with request.document.open("rb") as stored:
+            absence_justify(
+                session=attendance.session,
+                enrolment=attendance.enrolment,
+                reason=request.comment or _("Justificatif envoyé par l'élève"),
+                document=File(stored, name=request.document.name),
+                by=by,
+            )
+        request.status = JustificationRequest.Status.ACCEPTED
+    else:
+        if not reason.strip():
+            raise ValidationError(_("Indiquez le motif du refus."), code="reason")
+        request.status = JustificationRequest.Status.REFUSED
+        request.refusal_reason = reason.strip()[:300]
+    request.decided_by = by
+    request.decided_at = timezone.now()
+    request.full_clean()
+    request.save()
+    transaction.on_commit(lambda: notifications.justification_decided(request=request))
+    return request
 
 
 def _log(session: Session, *, kind: str, by: User, reason: str) -> SessionChange:

@@ -1,8 +1,10 @@
-"""Student pages of the attendance app: planning (with its iCalendar) and assiduité."""
+"""Student pages of the attendance app: planning (with its iCalendar), assiduité, and the
+justification of an absence."""
 
 from decimal import Decimal
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
@@ -10,10 +12,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from cnam_cs.body_limits import body_limit
+from enrolment.freeze import is_frozen
 from enrolment.selectors import default_enrolment, student_enrolments
-from enrolment.views.student import student_context, student_required
+from enrolment.views.student import not_found, student_context, student_required
+from lib.links import absolute_url
 
 from .. import planning, selectors, services
+from ..forms import JustificationRequestForm, document_max_bytes
+from ..models import Attendance, JustificationRequest
 from ..rules import format_rate
 
 # The new feed secret waits here between the POST that made it and the one page that shows it.
@@ -47,7 +54,8 @@ def planning_page(request: HttpRequest) -> HttpResponse:
             feed=planning.feed_link(request.user),
         )
         if token is not None:
-            context["feed_url"] = request.build_absolute_uri(
+            # The configured public address, never the Host header the page was asked with.
+            context["feed_url"] = absolute_url(
                 reverse("attendance:student-planning-feed", args=[token])
             )
     return render(request, "attendance/student/planning.html", context)
@@ -118,8 +126,13 @@ def attendance_page(request: HttpRequest) -> HttpResponse:
     if ctx.enrolment is not None:
         now = timezone.now()
         absence = selectors.enrolment_absence_rate(ctx.enrolment, now=now)
+        requests = selectors.latest_justification_requests(ctx.enrolment)
+        rows = planning.held_sessions(ctx.enrolment, now=now)
         context.update(
-            rows=planning.held_sessions(ctx.enrolment, now=now),
+            # Each held session with the latest justification sent for its absence, if any.
+            lines=[(r, requests.get(r.attendance.pk) if r.attendance else None) for r in rows],
+            # After the jury (§7b) the absences of sessions held stay as they are.
+            can_justify=not is_frozen(ctx.enrolment.programme_year_id),
             absence=absence,
             rate=format_rate(absence.rate_display),
             threshold=plain_pct(absence.threshold_pct),
@@ -127,6 +140,63 @@ def attendance_page(request: HttpRequest) -> HttpResponse:
             held=_thousands(absence.held_minutes),
         )
     return render(request, "attendance/student/attendance.html", context)
+
+
+@student_required
+@body_limit(document_max_bytes)
+def justify_page(request: HttpRequest, attendance_id: int) -> HttpResponse:
+    """Send the justification of one of one's absences (PDF, JPEG or PNG, checked by content).
+
+    Another student's absence is a 404 with a log line.
+    """
+    attendance = (
+        Attendance.objects.select_related("session__ue", "enrolment")
+        .filter(enrolment__student__user_id=request.user.pk, pk=attendance_id)
+        .first()
+    )
+    if attendance is None:
+        raise not_found(request, f"absence={attendance_id}")
+    history = list(attendance.justification_requests.all())
+    pending = any(r.status == JustificationRequest.Status.PENDING for r in history)
+    open_to_justify = (
+        attendance.presence == Attendance.Presence.ABSENT
+        and not attendance.justified
+        and not pending
+        and not selectors.session_frozen(attendance.session)
+    )
+    form = JustificationRequestForm(
+        request.POST if request.method == "POST" else None,
+        request.FILES if request.method == "POST" else None,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.justification_request_submit(
+                attendance=attendance,
+                document=form.cleaned_data["document"],
+                comment=form.cleaned_data["comment"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(
+                request,
+                _("Justificatif envoyé : l'enseignant·e de l'UE ou la scolarité va l'examiner."),
+            )
+            return redirect("attendance:student-attendance")
+    return render(
+        request,
+        "attendance/student/justify.html",
+        {
+            "attendance": attendance,
+            "session": attendance.session,
+            "history": history,
+            "pending": pending,
+            "open_to_justify": open_to_justify,
+            "frozen": selectors.session_frozen(attendance.session),
+            "form": form,
+        },
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 urlpatterns: list[URLPattern] = [
@@ -144,4 +214,9 @@ urlpatterns: list[URLPattern] = [
     ),
     path("calendrier/<str:token>/planning.ics", planning_feed, name="student-planning-feed"),
     path("eleve/assiduite/", attendance_page, name="student-attendance"),
+    path(
+        "eleve/assiduite/absences/<int:attendance_id>/justifier/",
+        justify_page,
+        name="student-justify",
+    ),
 ]
