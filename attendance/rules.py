@@ -5,7 +5,7 @@ The caller decides whether a session was held (ended and not cancelled): no cloc
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
 from enum import StrEnum
 from fractions import Fraction
@@ -108,6 +108,8 @@ class RoomCodeError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Room:
+    """The parts of a room code; attendance/rooms.py reads them aloud in either language."""
+
     site: Site
     access: str
     floor: int
@@ -117,19 +119,6 @@ class Room:
     @property
     def code(self) -> str:
         return f"{self.access}.{self.floor}.{self.number}{self.staircase or ''}"
-
-    def describe(self) -> str:
-        """French reading of the code, as in the booklet: « accès 21, 2e étage, salle 32 »."""
-        if self.floor == 0:
-            floor = "rez-de-chaussée"
-        elif self.floor == 1:
-            floor = "1er étage"
-        else:
-            floor = f"{self.floor}e étage"
-        text = f"accès {self.access}, {floor}, salle {self.number}"
-        if self.staircase:
-            text += f", escalier {self.staircase}"
-        return text
 
 
 def parse_room(*, code: str, site: Site) -> Room:
@@ -185,6 +174,8 @@ class SessionAttendance:
     presence: Presence = Presence.PRESENT
     minutes_missed: int = 0
     justified: bool = False
+    # Cancelled sessions are neither held nor still to come (for the minutes still allowed).
+    cancelled: bool = False
 
     def __post_init__(self) -> None:
         if self.minutes < 0 or self.minutes_missed < 0:
@@ -196,6 +187,9 @@ class AbsenceRate:
     missed_minutes: int
     held_minutes: int
     threshold_pct: Decimal
+    # Non-exam minutes of the year, held or still to come (cancelled sessions left out);
+    # not part of the rate, so not of its equality.
+    planned_minutes: int = field(default=0, compare=False)
 
     @property
     def rate(self) -> Fraction:
@@ -222,6 +216,33 @@ class AbsenceRate:
             return False
         with localcontext(prec=50):
             return self.missed_minutes * 100 * 4 >= 3 * self.threshold_pct * self.held_minutes
+
+    @property
+    def minutes_left(self) -> int:
+        """Minutes the student may still miss this year without being défaillant; 0 once
+        défaillant (the rate is judged now, on the minutes held so far)."""
+        if self.defaillant:
+            return 0
+        return absence_minutes_left(
+            missed_minutes=self.missed_minutes,
+            planned_minutes=max(self.planned_minutes, self.held_minutes),
+            threshold_pct=self.threshold_pct,
+        )
+
+
+def absence_minutes_left(
+    *, missed_minutes: int, planned_minutes: int, threshold_pct: Decimal
+) -> int:
+    """Whole minutes that may still be missed over ``planned_minutes`` before the rate goes
+    strictly above ``threshold_pct`` (RULES.md §5): reaching the threshold exactly is allowed.
+
+    The largest m with (missed + m) × 100 <= threshold × planned, in exact arithmetic; never
+    negative.
+    """
+    if missed_minutes < 0 or planned_minutes < 0:
+        raise ValueError("minutes must not be negative")
+    allowed = floor(Fraction(threshold_pct) * planned_minutes / 100)
+    return max(0, allowed - missed_minutes)
 
 
 def _round_half_up(value: Fraction) -> Decimal:
@@ -251,13 +272,22 @@ def absence_rate(
 
     Exams are judged by their grade entry (§6), so they count in neither sum.
     """
-    missed = held = 0
+    missed = held = planned = 0
     for session in sessions:
-        if not session.held or session.kind == SessionKind.EXAMEN:
+        if session.kind == SessionKind.EXAMEN:
+            continue
+        if not session.cancelled:
+            planned += session.minutes
+        if not session.held:
             continue
         held += session.minutes
         missed += _missed(session, justified_absences_count=justified_absences_count)
-    return AbsenceRate(missed_minutes=missed, held_minutes=held, threshold_pct=threshold_pct)
+    return AbsenceRate(
+        missed_minutes=missed,
+        held_minutes=held,
+        threshold_pct=threshold_pct,
+        planned_minutes=planned,
+    )
 
 
 def format_rate(value: Decimal | Fraction, /) -> str:

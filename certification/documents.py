@@ -7,23 +7,24 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.utils import timezone
-from django.utils.formats import date_format
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from attendance.rules import format_rate
 from enrolment.models import Enrolment, ProgrammeYear
 from enrolment.rules import JuryDecision, format_euros
 from grading.rules import UEStatus, format_grade
+from lib.formats import long_date
 
 from .models import Certificate, Jury
+from .reasons import reason_data, reason_from_data, reason_text, reason_texts
 from .rules import ReasonCode, attestation_available, jury_decision
 from .selectors import EnrolmentResult, enrolment_result, latest_jury
 
+# French on the PV (a frozen legal record); marked so that pages can translate them.
 UE_STATUS_LABELS = {
-    UEStatus.VALIDATED.value: "validée",
-    UEStatus.FAILED.value: "non validée",
-    UEStatus.PENDING.value: "en attente",
+    UEStatus.VALIDATED.value: gettext_noop("validée"),
+    UEStatus.FAILED.value: gettext_noop("non validée"),
+    UEStatus.PENDING.value: gettext_noop("en attente"),
 }
 
 
@@ -58,7 +59,8 @@ def result_snapshot(er: EnrolmentResult) -> dict[str, Any]:
         "balance": _money(r.balance),
         "eligible": r.eligible,
         "reasons": r.reason_codes,
-        "messages": [reason.message for reason in r.reasons],
+        # Codes and figures, worded when read (in the reader's language).
+        "reason_data": [reason_data(reason) for reason in r.reasons],
     }
 
 
@@ -103,11 +105,19 @@ class JuryRow:
     decision_label: str
 
 
+def _reasons(snapshot: dict[str, Any]) -> list[tuple[str, str]]:
+    """(code, text) of a snapshot's reasons; snapshots frozen before the reasons became
+    codes and figures kept French ``messages``, shown as they were."""
+    if "reason_data" in snapshot:
+        reasons = [reason_from_data(data) for data in snapshot["reason_data"]]
+        return [(reason.code, reason_text(reason)) for reason in reasons]
+    return list(zip(snapshot["reasons"], snapshot.get("messages", []), strict=True))
+
+
 def _defaillant_why(snapshot: dict[str, Any]) -> list[str]:
-    codes = dict(zip(snapshot["reasons"], snapshot["messages"], strict=True))
     return [
         message
-        for code, message in codes.items()
+        for code, message in _reasons(snapshot)
         if code.startswith((ReasonCode.DEFAILLANT_ABSENCE, ReasonCode.DEFAILLANT_MISSED))
     ]
 
@@ -137,7 +147,7 @@ def row_from_snapshot(s: dict[str, Any]) -> JuryRow:
         fees=format_euros(balance) if balance > 0 else "soldés",
         fees_paid=s["fees_paid"],
         eligible=s["eligible"],
-        reasons=list(s["messages"]),
+        reasons=[message for _code, message in _reasons(s)],
         decision=decision,
         decision_label=JuryDecision(decision).label if decision else "",
     )
@@ -160,7 +170,8 @@ def _decision(enrolment: Enrolment) -> JuryDecision | None:
 def attestation_availability(enrolment: Enrolment) -> tuple[bool, list[str]]:
     """RULES.md §7: the latest jury decision is « admis » (fees do not block it)."""
     er = enrolment_result(enrolment, published_only=True)
-    return attestation_available(result=er.result, decision=_decision(enrolment))
+    available, reasons = attestation_available(result=er.result, decision=_decision(enrolment))
+    return available, reason_texts(reasons)
 
 
 def attestation_context(enrolment: Enrolment) -> dict[str, Any]:
@@ -195,7 +206,7 @@ def jury_title(jury: Jury) -> str:
     """« PV n° 2 — rectificatif du 3 juillet 2025 » (the first one: « PV n° 1 du … »)."""
     values = {
         "n": jury.sequence,
-        "day": date_format(timezone.localtime(jury.deliberated_at), "j F Y"),
+        "day": long_date(jury.deliberated_at),
     }
     if jury.kind == Jury.Kind.FIRST:
         return gettext("PV n° %(n)s du %(day)s") % values

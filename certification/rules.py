@@ -1,6 +1,7 @@
 """Pure certification rules: eligibility with every blocking reason (RULES.md §7).
 
-Reason codes are the INTERCHANGE.md vocabulary; messages are plain French with the figures.
+Reason codes are the INTERCHANGE.md vocabulary; each reason carries its figures, and
+``certification.reasons`` words it for people (in their language): no text here.
 """
 
 from collections.abc import Iterable, Mapping, Sequence
@@ -8,9 +9,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
-from attendance.rules import AbsenceRate, SessionAttendance, absence_rate, format_rate
-from enrolment.rules import JuryDecision, fees_balance, format_euros
-from grading.rules import AssessmentInfo, GradeEntry, UEResult, format_grade, ue_result
+from attendance.rules import AbsenceRate, SessionAttendance, absence_rate
+from enrolment.rules import JuryDecision, fees_balance
+from grading.rules import AssessmentInfo, GradeEntry, UEResult, ue_result
 
 
 class ReasonCode(StrEnum):
@@ -20,14 +21,31 @@ class ReasonCode(StrEnum):
     DEFAILLANT_ABSENCE = "defaillant_absence"
     DEFAILLANT_MISSED = "defaillant_missed"
     FEES_UNPAID = "fees_unpaid"
+    # Why a document is refused, beside the reasons above; never in a StudentResult.
+    NO_JURY = "no_jury"
+    NOT_ADMIS = "not_admis"
 
 
 @dataclass(frozen=True, slots=True, order=True)
 class Reason:
-    """``code`` as exported (``ue_failed:RSV207``); ``message`` for people to read."""
+    """``code`` as exported (``ue_failed:RSV207``) and the figures that explain it.
+
+    Reasons compare by code only; ``certification.reasons.reason_text`` words them.
+    """
 
     code: str
-    message: str = field(compare=False)
+    ue: str = field(default="", compare=False)
+    average: Decimal | None = field(default=None, compare=False)
+    pass_mark: Decimal | None = field(default=None, compare=False)
+    no_assessment: bool = field(default=False, compare=False)
+    missing: tuple[str, ...] = field(default=(), compare=False)
+    makeup_pending: tuple[str, ...] = field(default=(), compare=False)
+    rate: Decimal | None = field(default=None, compare=False)  # rounded, as displayed
+    threshold_pct: Decimal | None = field(default=None, compare=False)
+    missed_minutes: int = field(default=0, compare=False)
+    held_minutes: int = field(default=0, compare=False)
+    balance: Decimal | None = field(default=None, compare=False)
+    decision: JuryDecision | None = field(default=None, compare=False)
 
     @property
     def kind(self) -> ReasonCode:
@@ -61,6 +79,8 @@ class StudentResult:
     eligible: bool
     reasons: tuple[Reason, ...]
 
+    credits_total: int = 0  # credits of every UE of the enrolment, validated or not
+
     @property
     def reason_codes(self) -> list[str]:
         return [reason.code for reason in self.reasons]
@@ -71,38 +91,26 @@ class StudentResult:
         return tuple(key for ue in self.ues for key in ue.missed)
 
 
-def _plain(value: Decimal) -> str:
-    # Thresholds read as typed: « 10 », « 20 », « 17,5 » — not « 10,00 ».
-    return f"{value.normalize():f}".replace(".", ",")
-
-
 def _ue_reasons(ue: UEResult, *, pass_mark: Decimal) -> list[Reason]:
-    reasons = [
-        Reason(f"{ReasonCode.MAKEUP_PENDING}:{key}", f"Rattrapage en attente pour {key}")
-        for key in ue.makeup_pending
-    ]
-    reasons += [
-        Reason(f"{ReasonCode.DEFAILLANT_MISSED}:{key}", f"Non composé : {key} (défaillant)")
-        for key in ue.missed
-    ]
+    reasons = [Reason(f"{ReasonCode.MAKEUP_PENDING}:{key}", ue=ue.ue) for key in ue.makeup_pending]
+    reasons += [Reason(f"{ReasonCode.DEFAILLANT_MISSED}:{key}", ue=ue.ue) for key in ue.missed]
     if ue.pending:
-        waits = []
-        if not ue.has_assessment:
-            waits.append("aucune évaluation prévue")
-        if ue.missing:
-            waits.append(f"aucune note pour {', '.join(ue.missing)}")
-        if ue.makeup_pending:
-            waits.append(f"rattrapage attendu pour {', '.join(ue.makeup_pending)}")
         reasons.append(
             Reason(
-                f"{ReasonCode.UE_PENDING}:{ue.ue}", f"UE {ue.ue} en attente : {' ; '.join(waits)}"
+                f"{ReasonCode.UE_PENDING}:{ue.ue}",
+                ue=ue.ue,
+                no_assessment=not ue.has_assessment,
+                missing=ue.missing,
+                makeup_pending=ue.makeup_pending,
             )
         )
     elif not ue.validated:
         reasons.append(
             Reason(
                 f"{ReasonCode.UE_FAILED}:{ue.ue}",
-                f"UE {ue.ue} : moyenne {format_grade(ue.average)} < {_plain(pass_mark)}",
+                ue=ue.ue,
+                average=ue.average,
+                pass_mark=pass_mark,
             )
         )
     return reasons
@@ -147,13 +155,14 @@ def student_result(
         reasons.append(
             Reason(
                 ReasonCode.DEFAILLANT_ABSENCE.value,
-                f"Taux d'absence {format_rate(absence.rate_display)} > "
-                f"{_plain(absence_threshold_pct)}\xa0% ({absence.missed_minutes} min manquées "
-                f"sur {absence.held_minutes} min)",
+                rate=absence.rate_display,
+                threshold_pct=absence_threshold_pct,
+                missed_minutes=absence.missed_minutes,
+                held_minutes=absence.held_minutes,
             )
         )
     if not fees_paid:
-        reasons.append(Reason(ReasonCode.FEES_UNPAID.value, f"{format_euros(balance)} restent dus"))
+        reasons.append(Reason(ReasonCode.FEES_UNPAID.value, balance=balance))
     # One reason per code, sorted as strings, as exported (INTERCHANGE.md « Results »).
     unique = {reason.code: reason for reason in reasons}
     ordered = tuple(unique[code] for code in sorted(unique))
@@ -162,6 +171,7 @@ def student_result(
     return StudentResult(
         ues=results,
         credits=sum(result.credits for result in results),
+        credits_total=sum(ue.credits for ue in ues),
         absence=absence,
         defaillant=absence.defaillant or missed,
         fees_paid=fees_paid,
@@ -188,39 +198,38 @@ def jury_decision(result: StudentResult) -> JuryDecision:
     return JuryDecision.ADMIS
 
 
-MSG_NO_JURY = "Le jury n'a pas encore délibéré."
+NO_JURY = Reason(ReasonCode.NO_JURY.value)
 
 
-def _not_admis(decision: JuryDecision) -> str:
-    return f"Décision du jury : {decision.label} (seule la décision « admis » y donne droit)."
+def _not_admis(decision: JuryDecision) -> Reason:
+    return Reason(ReasonCode.NOT_ADMIS.value, decision=decision)
 
 
 def attestation_available(
     *, result: StudentResult, decision: JuryDecision | None
-) -> tuple[bool, list[str]]:
+) -> tuple[bool, list[Reason]]:
     """Attestation de réussite (RULES.md §7): the latest jury decision is « admis ».
 
-    ``decision`` is ``None`` before any deliberation. Fees do not block it; the French
-    messages say what does.
+    ``decision`` is ``None`` before any deliberation. Fees do not block it; the reasons say
+    what does.
     """
+    academic = [r for r in result.reasons if r.kind != ReasonCode.FEES_UNPAID]
     if decision is None:
-        blocking = [r.message for r in result.reasons if r.kind != ReasonCode.FEES_UNPAID]
-        return False, [*blocking, MSG_NO_JURY]
+        return False, [*academic, NO_JURY]
     if decision != JuryDecision.ADMIS:
-        academic = [r.message for r in result.reasons if r.kind != ReasonCode.FEES_UNPAID]
         return False, [_not_admis(decision), *academic]
     return True, []
 
 
 def certificate_issuable(
     *, result: StudentResult, decision: JuryDecision | None
-) -> tuple[bool, list[str]]:
+) -> tuple[bool, list[Reason]]:
     """The certificate (RULES.md §7): after the jury, decision « admis », fees paid now."""
     if decision is None:
-        return False, [MSG_NO_JURY]
+        return False, [NO_JURY]
     blocking = []
     if decision != JuryDecision.ADMIS:
         blocking.append(_not_admis(decision))
-        blocking += [r.message for r in result.reasons if r.kind != ReasonCode.FEES_UNPAID]
-    blocking += [r.message for r in result.reasons if r.kind == ReasonCode.FEES_UNPAID]
+        blocking += [r for r in result.reasons if r.kind != ReasonCode.FEES_UNPAID]
+    blocking += [r for r in result.reasons if r.kind == ReasonCode.FEES_UNPAID]
     return not blocking, blocking

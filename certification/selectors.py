@@ -107,6 +107,7 @@ def results_for(
                         presence=Presence(mark.presence) if mark else Presence.PRESENT,
                         minutes_missed=mark.minutes_missed if mark else 0,
                         justified=mark.justified if mark else False,
+                        cancelled=s.cancelled,
                     )
                 )
         result = student_result(

@@ -1,15 +1,18 @@
-"""Plain data of the enrolment PDFs: the certificat de scolarité (RULES.md §3)."""
+"""Plain data of the enrolment PDFs: the certificat de scolarité (RULES.md §3) and the
+attestation de paiement (fees paid, refunds, balance)."""
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from .models import Enrolment, User
+from .models import Enrolment, Payment, User
 from .roles import is_registrar
-from .rules import EnrolmentStatus, enrolment_certificate_available
+from .rules import EnrolmentStatus, enrolment_certificate_available, fees_balance, format_euros
 
 MSG_NOT_ENROLLED = {
     EnrolmentStatus.PENDING: (
@@ -136,3 +139,78 @@ def document_enrolments(user: User | AnonymousUser) -> QuerySet[Enrolment]:
     if is_registrar(user):
         return enrolments
     return enrolments.filter(student__user_id=user.pk)
+
+
+# ---- Attestation de paiement -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PaymentLine:
+    date: dt.date
+    amount: str  # « 600,50 € », always positive: refunds are listed apart
+    means: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class PaymentReceipt:
+    reference: str
+    student: StudentIdentity
+    programme: ProgrammeInfo
+    fees_due: str
+    payments: tuple[PaymentLine, ...]
+    refunds: tuple[PaymentLine, ...]
+    total_paid: str  # payments received
+    total_refunded: str
+    net_paid: str  # payments minus refunds
+    balance: str  # still due, « 0,00 € » when settled
+    credit: str  # in the student's favour (overpayment), "" when none
+    paid_in_full: bool
+    issued_on: dt.date
+
+
+def payment_receipt_availability(enrolment: Enrolment) -> tuple[bool, list[str]]:
+    """The attestation de paiement exists once a payment is recorded, whatever the status."""
+    if Payment.objects.filter(enrolment_id=enrolment.pk).exists():
+        return True, []
+    return False, [
+        _(
+            "Aucun paiement n'est encore enregistré pour cette inscription : l'attestation de "
+            "paiement sera disponible dès le premier règlement reçu par la scolarité."
+        )
+    ]
+
+
+def _line(payment: Payment) -> PaymentLine:
+    return PaymentLine(
+        date=payment.date,
+        amount=format_euros(abs(payment.amount)),
+        means=payment.get_means_display(),
+        reason=payment.reason,
+    )
+
+
+def payment_receipt(enrolment: Enrolment) -> PaymentReceipt:
+    """The attestation de paiement of an enrolment (check availability first). Two queries."""
+    enrolment = Enrolment.objects.select_related("student", "programme_year__programme").get(
+        pk=enrolment.pk
+    )
+    payments = list(Payment.objects.filter(enrolment_id=enrolment.pk).order_by("date", "pk"))
+    received = [p.amount for p in payments if p.amount > 0]
+    refunded = [-p.amount for p in payments if p.amount < 0]
+    balance = fees_balance(due=enrolment.fees_due, payments=[p.amount for p in payments])
+    return PaymentReceipt(
+        reference=document_reference("PAIE", enrolment),
+        student=student_identity(enrolment),
+        programme=programme_info(enrolment),
+        fees_due=format_euros(enrolment.fees_due),
+        payments=tuple(_line(p) for p in payments if p.amount > 0),
+        refunds=tuple(_line(p) for p in payments if p.amount < 0),
+        total_paid=format_euros(sum(received, Decimal(0))),
+        total_refunded=format_euros(sum(refunded, Decimal(0))),
+        net_paid=format_euros(enrolment.fees_due - balance),
+        balance=format_euros(max(balance, Decimal(0))),
+        credit=format_euros(-balance) if balance < 0 else "",
+        paid_in_full=balance <= 0,
+        issued_on=timezone.localdate(),
+    )

@@ -176,7 +176,9 @@ def jury_decision_label(enrolment: Enrolment) -> str:
     """The latest jury decision, the same word everywhere; "" before any deliberation."""
     if enrolment.programme_year.frozen_at is None or not enrolment.jury_decision:
         return ""
-    return JuryDecision(enrolment.jury_decision).label
+    # The words are msgids already (Enrolment.jury_decision's choices): shown in the reader's
+    # language, while the pure rules keep the French ones.
+    return _(JuryDecision(enrolment.jury_decision).label)
 
 
 def grade_sheet(enrolment: Enrolment) -> GradeSheet:

@@ -26,9 +26,11 @@ from enrolment.views.student import student_context, student_required
 from grading import student_reads
 from grading.selectors import makeup_days_not_entitled
 
+from ..checklist import certification_checklist, format_duration
 from ..dashboard import NEW_GRADES_DAYS, dashboard_warnings
 from ..documents import jury_title
 from ..models import Certificate
+from ..reasons import reason_texts
 from ..selectors import enrolment_result, latest_jury
 
 NOT_YET_ONLINE = gettext_lazy(
@@ -128,6 +130,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             ),
             new_grades=new_grades,
             rate=format_rate(result.result.absence.rate_display),
+            minutes_left=format_duration(result.result.absence.minutes_left),
         )
     return render(request, "certification/student/dashboard.html", context)
 
@@ -139,12 +142,19 @@ def certification_page(request: HttpRequest) -> HttpResponse:
     if ctx.enrolment is not None:
         jury = latest_jury(ctx.enrolment.programme_year_id)
         decision = ctx.enrolment.jury_decision
+        er = enrolment_result(ctx.enrolment, published_only=True)
         context.update(
-            result=enrolment_result(ctx.enrolment, published_only=True).result,
+            result=er.result,
+            reasons=reason_texts(er.result.reasons),
+            checklist=certification_checklist(
+                er,
+                makeups=student_reads.scheduled_makeups(ctx.enrolment),
+                today=timezone.localdate(),
+            ),
             certificate=_certificate(ctx.enrolment),
             jury=jury,
             jury_title=jury_title(jury) if jury else "",
-            decision=JuryDecision(decision).label if decision else "",
+            decision=_(JuryDecision(decision).label) if decision else "",
         )
     return render(request, "certification/student/certification.html", context)
 
@@ -161,6 +171,13 @@ def documents_page(request: HttpRequest) -> HttpResponse:
                 _("Atteste votre inscription pour l'année universitaire."),
                 "enrolment:scolarite-pdf",
                 _availability("enrolment.documents", "scolarite_availability", e),
+                e.pk,
+            ),
+            _document(
+                _("Attestation de paiement"),
+                _("Les frais d'inscription réglés, les remboursements et le reste dû."),
+                "enrolment:payment-receipt-pdf",
+                _availability("enrolment.documents", "payment_receipt_availability", e),
                 e.pk,
             ),
             _document(

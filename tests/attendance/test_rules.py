@@ -4,9 +4,11 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
+from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 
+from attendance.rooms import room_reading
 from attendance.rules import (
     SITES,
     Presence,
@@ -14,6 +16,7 @@ from attendance.rules import (
     SessionAttendance,
     SessionKind,
     Site,
+    absence_minutes_left,
     absence_rate,
     format_rate,
     parse_room,
@@ -98,7 +101,8 @@ def test_site_accesses_follow_the_booklet(site, inside, outside):
 )
 def test_valid_room_codes_are_read_in_french(code, site, described):
     room = parse_room(code=code, site=site)
-    assert room.describe() == described
+    with translation.override("fr"):
+        assert room_reading(room) == described
     assert room.code == code
 
 
@@ -330,3 +334,80 @@ def test_absence_rate_never_drops_when_a_student_misses_more(sessions, index, wo
         assert r_after.missed_minutes >= r_before.missed_minutes
         assert r_after.rate >= r_before.rate
         assert r_after.defaillant >= r_before.defaillant
+
+
+# --- absence time still allowed before the threshold --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("missed", "planned", "threshold", "left"),
+    [
+        (0, 3000, TWENTY, 600),  # 20 % of 50 h = 10 h
+        (30, 3000, TWENTY, 570),  # the demo's Camille: 30 min late → 9 h 30 left
+        (479, 2400, TWENTY, 1),
+        (480, 2400, TWENTY, 0),  # exactly 20 %: nothing left, yet not défaillant
+        (481, 2400, TWENTY, 0),  # above: never negative
+        (0, 0, TWENTY, 0),  # nothing planned
+        (0, 100, D("17.5"), 17),  # 17.5 min: whole minutes only, rounded down
+        (0, 2401, TWENTY, 480),  # 480.2 → 480
+        (0, 1000, D(0), 0),
+    ],
+)
+def test_absence_minutes_left_up_to_the_threshold_included(missed, planned, threshold, left):
+    assert (
+        absence_minutes_left(
+            missed_minutes=missed, planned_minutes=planned, threshold_pct=threshold
+        )
+        == left
+    )
+
+
+@pytest.mark.parametrize("missed", [0, 1, 59, 479, 480])
+def test_missing_exactly_the_minutes_left_is_not_defaillant_one_more_is(missed):
+    left = absence_minutes_left(missed_minutes=missed, planned_minutes=2400, threshold_pct=TWENTY)
+    at_limit = rate([cours(2400 - missed - left), absent(missed + left)])
+    assert at_limit.held_minutes == 2400
+    assert not at_limit.defaillant
+    one_more = rate([cours(2400 - missed - left - 1), absent(missed + left + 1)])
+    assert one_more.defaillant
+
+
+def test_minutes_left_count_the_sessions_still_to_come_but_not_cancelled_ones():
+    sessions = [
+        late(30, 240),
+        cours(240),
+        cours(240, held=False),  # still to come
+        SessionAttendance(minutes=240, kind=SessionKind.COURS, held=False, cancelled=True),
+        cours(180, held=False, kind=SessionKind.EXAMEN),
+    ]
+    r = rate(sessions)
+    assert (r.missed_minutes, r.held_minutes, r.planned_minutes) == (30, 480, 720)
+    assert r.minutes_left == 144 - 30  # 20 % of the 720 min planned
+
+
+def test_minutes_left_are_zero_once_defaillant_whatever_is_still_to_come():
+    r = rate([absent(120), cours(240), cours(2400, held=False)])  # 120 / 360 = 33 %
+    assert r.defaillant
+    assert r.minutes_left == 0
+
+
+def test_justified_absences_use_the_minutes_left_only_when_they_count():
+    sessions = [absent(120, justified=True), cours(480)]
+    assert rate(sessions, justified_count=True).minutes_left == 0  # 120 of 600: at 20 %
+    assert rate(sessions, justified_count=False).minutes_left == 120
+
+
+@given(st.lists(session_strategy, max_size=20), st.booleans())
+def test_minutes_left_never_exceed_what_keeps_the_rate_at_the_threshold(sessions, justified_count):
+    r = rate(sessions, justified_count=justified_count)
+    if r.defaillant:
+        assert r.minutes_left == 0
+    else:
+        planned = max(r.planned_minutes, r.held_minutes)
+        assert (r.missed_minutes + r.minutes_left) * 100 <= TWENTY * planned
+        assert (r.missed_minutes + r.minutes_left + 1) * 100 > TWENTY * planned
+
+
+def test_negative_minutes_have_no_allowance():
+    with pytest.raises(ValueError):
+        absence_minutes_left(missed_minutes=-1, planned_minutes=100, threshold_pct=TWENTY)

@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 
 from attendance.rules import Presence, SessionAttendance, SessionKind
+from certification.reasons import reason_text
 from certification.rules import StudentResult, UEInput, student_result
 from grading.rules import (
     AssessmentInfo,
@@ -157,7 +158,7 @@ def test_7_twenty_percent_plus_thirty_minutes_late_is_defaillant():
     assert result.absence.rate_display == D("21.25")
     assert result.defaillant
     assert result.reason_codes == ["defaillant_absence"]
-    assert result.reasons[0].message == (
+    assert reason_text(result.reasons[0]) == (
         "Taux d'absence 21,25\xa0% > 20\xa0% (510 min manquées sur 2400 min)"
     )
 
@@ -168,7 +169,7 @@ def test_8_fees_still_due_block_an_otherwise_eligible_student():
     assert not result.defaillant
     assert not result.eligible
     assert result.reason_codes == ["fees_unpaid"]
-    assert result.reasons[0].message == "150,00\xa0€ restent dus"
+    assert reason_text(result.reasons[0]) == "150,00\xa0€ restent dus"
 
 
 @pytest.mark.parametrize(

@@ -79,7 +79,7 @@ def test_dashboard_warns_of_fees_due_makeup_ue_below_ten_and_new_grades():
     assert "150,00\xa0€ restent dus" in html
     assert "Rattrapage à passer : RSV206 CT1, le 12 juin 2025." in html
     assert "UE RSV207 : moyenne 8,50, inférieure à 10." in html
-    assert "1 nouvelle(s) note(s) publiée(s)" in html
+    assert "1 nouvelle note publiée ces 14 derniers jours." in html
 
 
 def test_old_publications_are_not_new_grades():
@@ -91,7 +91,8 @@ def test_old_publications_are_not_new_grades():
         grade=g, at=timezone.now() - dt.timedelta(days=20), source="publication", action="publish"
     )
     html = signed_in(s).get(reverse("certification:student-dashboard")).content.decode()
-    assert "nouvelle(s) note(s)" not in html
+    assert "nouvelle note publiée" not in html
+    assert "nouvelles notes publiées" not in html
 
 
 def test_dashboard_of_a_student_in_good_standing_has_nothing_to_report():

@@ -27,7 +27,7 @@ def test_grades_page_shows_each_assessment_averages_badges_and_credits():
     assert html.count("10,00") >= 2  # both UE averages (RULES.md §8 example 1)
     assert html.count("Validée") == 2
     assert "8 / 8 crédits" in html and "4 / 4 crédits" in html
-    assert "Crédits obtenus : 12 ECTS" in html
+    assert "Crédits obtenus : 12 sur 12 ECTS" in html
     assert "20 mai 2025" in html
     assert "Contrôle continu" in html and "Contrôle terminal" in html
 

@@ -18,6 +18,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.test.utils import override_settings
+from django.utils.translation import ngettext
 
 from certification.interchange import CohortImportError, cohort_file_import, find_programme_year
 from certification.models import Certificate, Jury
@@ -47,6 +48,8 @@ PASSWORD = "Demo-Cnam-2025!"
 PROGRAMME, YEAR = "CS2600A", "2024-2025"
 STUDENT_NUMBER = "0900017"  # Camille Rousseau: every UE validated, eligible (docs/demo.md)
 DRAFT_ASSESSMENT = "RSV207-CT-R"  # left unpublished: what a draft looks like
+# The booklet gives no jury date: the Friday after the last make-up (RSV207-CT-R, 28 June).
+JURY_PLANNED_ON = dt.date(2025, 7, 4)
 
 # The past cohort, carried through every state of the jury lifecycle (docs/demo.md).
 PAST_FILE = Path(settings.BASE_DIR) / "demo" / "cs2600a-2023-2024.json"
@@ -147,10 +150,19 @@ class Command(BaseCommand):
         for line in report.lines():
             self.stdout.write(line)
         accounts = self._accounts()
+        ProgrammeYear.objects.filter(programme__code=PROGRAMME, year=YEAR).update(
+            jury_planned_on=JURY_PLANNED_ON
+        )
         published = self._publish()
         self.stdout.write(
-            f"Notes publiées : {published} nouvelle(s) ; les notes de {DRAFT_ASSESSMENT} restent "
-            "en brouillon (invisibles des élèves)."
+            ngettext(
+                "Notes publiées : %(count)s nouvelle ; les notes de %(draft)s restent "
+                "en brouillon (invisibles des élèves).",
+                "Notes publiées : %(count)s nouvelles ; les notes de %(draft)s restent "
+                "en brouillon (invisibles des élèves).",
+                published,
+            )
+            % {"count": published, "draft": DRAFT_ASSESSMENT}
         )
         self.stdout.write(
             "Les séances de la démonstration sont toutes passées (année 2024-2025) : le "
