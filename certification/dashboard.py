@@ -2,14 +2,16 @@
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from attendance.rules import format_rate
 from enrolment.rules import format_euros
 from grading.rules import format_grade
+from lib.formats import long_date
 
 from .rules import StudentResult
 from .selectors import EnrolmentResult
@@ -55,7 +57,11 @@ def dashboard_warnings(
         out.append(
             Alert(
                 "warning",
-                _("Frais d'inscription : %(amount)s restent dus.")
+                ngettext(
+                    "Frais d'inscription : %(amount)s reste dû.",
+                    "Frais d'inscription : %(amount)s restent dus.",
+                    int(r.balance),
+                )
                 % {"amount": format_euros(r.balance)},
                 "enrolment:student-enrolment",
             )
@@ -79,8 +85,12 @@ def dashboard_warnings(
             out.append(
                 Alert(
                     "danger",
-                    _("UE %(ue)s : moyenne %(avg)s, inférieure à 10.")
-                    % {"ue": ue.ue, "avg": format_grade(ue.average)},
+                    _("UE %(ue)s : moyenne %(avg)s, inférieure à %(pass_mark)s.")
+                    % {
+                        "ue": ue.ue,
+                        "avg": format_grade(ue.average),
+                        "pass_mark": _plain(result.enrolment.programme_year.pass_mark),
+                    },
                     "grading:student-grades",
                 )
             )
@@ -88,7 +98,11 @@ def dashboard_warnings(
         out.append(
             Alert(
                 "success",
-                _("%(n)s nouvelle(s) note(s) publiée(s) ces %(days)s derniers jours.")
+                ngettext(
+                    "%(n)s nouvelle note publiée ces %(days)s derniers jours.",
+                    "%(n)s nouvelles notes publiées ces %(days)s derniers jours.",
+                    new_grades,
+                )
                 % {"n": new_grades, "days": NEW_GRADES_DAYS},
                 "grading:student-grades",
             )
@@ -101,5 +115,10 @@ def _pct(r: StudentResult) -> str:
     return f"{r.absence.threshold_pct.normalize():f}".replace(".", ",") + "\xa0%"
 
 
+def _plain(value: Decimal) -> str:
+    # The pass mark as the booklet writes it: « 10 », not « 10,00 ».
+    return f"{value.normalize():f}".replace(".", ",")
+
+
 def _date(day: dt.date) -> str:
-    return date_format(day, "j F Y")
+    return long_date(day)

@@ -8,8 +8,9 @@ from django.utils.translation import gettext_lazy as _
 
 from enrolment.models import UE
 from enrolment.validators import check_free_text
+from lib.forms import LocalizedDecimalField
 
-from . import rules
+from . import codes, rules
 from .models import Assessment, Grade
 
 
@@ -21,6 +22,8 @@ class AssessmentForm(forms.ModelForm):
         model = Assessment
         fields = ["key", "title", "kind", "weight", "date", "makeup_of"]
         widgets = {"date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+        # « 0,5 » in a browser not set to French became 5 in an <input type=number> (issue 10).
+        field_classes = {"weight": LocalizedDecimalField}
         help_texts = {
             "key": _("Identifiant court, unique dans l'UE (ex. CT1, CC2, RAT-CT1)."),
             "makeup_of": _("Pour un rattrapage : l'évaluation qu'il remplace (même UE)."),
@@ -35,8 +38,6 @@ class AssessmentForm(forms.ModelForm):
             originals = originals.exclude(pk=self.instance.pk)
         self.fields["makeup_of"].queryset = originals
         self.fields["makeup_of"].required = False
-        self.fields["weight"].localize = True
-        self.fields["weight"].widget.is_localized = True
 
     def clean_weight(self) -> Decimal:
         weight = self.cleaned_data["weight"]
@@ -74,11 +75,6 @@ class AssessmentForm(forms.ModelForm):
 
 
 STATUS_CHOICES = Grade.Status.choices
-CODE_STATUSES = {
-    "ABS": Grade.Status.ABSENT,
-    "ABJ": Grade.Status.ABSENT_JUSTIFIED,
-    "PLAGIAT": Grade.Status.PLAGIARISM,
-}
 
 
 @check_free_text
@@ -123,7 +119,7 @@ class GridRowForm(forms.Form):
     def clean(self) -> dict[str, object]:
         data = super().clean()
         text = (data.get("value") or "").strip()
-        code = CODE_STATUSES.get(text.upper())
+        code = codes.status_of(text)
         if code is not None:
             data["status"], data["value"], text = code, "", ""
         status = data.get("status")
@@ -132,7 +128,7 @@ class GridRowForm(forms.Form):
                 try:
                     self.parsed_value = rules.parse_grade(text)
                 except rules.GradeInputError as exc:
-                    self.add_error("value", exc.message)
+                    self.add_error("value", codes.grade_error(exc))
         elif text:
             self.add_error("value", _("Laissez la note vide pour un statut autre que « Noté »."))
         if status == Grade.Status.PLAGIARISM and not (data.get("report") or "").strip():

@@ -24,14 +24,18 @@ _NUMBER_LIKE_RE = re.compile(r"-?[0-9]+(?:[.,][0-9]+)?")
 MSG_REQUIRED = "La note est obligatoire."
 MSG_FORMAT = "La note doit être un nombre avec au plus deux décimales (ex. 12,5)."
 MSG_RANGE = "La note doit être comprise entre 0 et 20."
+# ``GradeInputError.code`` of text that is not even number-shaped (« abc »): forms then list
+# the status codes accepted instead (grading/codes.py).
+NOT_A_NUMBER = "not_a_number"
 
 
 class GradeInputError(ValueError):
     """A refused grade input; ``message`` is French, ready for a form error."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, code: str = "invalid") -> None:
         super().__init__(message)
         self.message = message
+        self.code = code
 
 
 def parse_grade(text: str, /) -> Decimal:
@@ -47,12 +51,13 @@ def parse_grade(text: str, /) -> Decimal:
         if value <= MAX_GRADE:
             return value.quantize(_CENT)
         raise GradeInputError(MSG_RANGE)
-    if _NUMBER_LIKE_RE.fullmatch(stripped):
-        whole, _, decimals = stripped.replace(",", ".").partition(".")
-        if len(decimals) > 2:
-            raise GradeInputError(MSG_FORMAT)
-        if whole.startswith("-") or Decimal(stripped.replace(",", ".")) > MAX_GRADE:
-            raise GradeInputError(MSG_RANGE)
+    if not _NUMBER_LIKE_RE.fullmatch(stripped):
+        raise GradeInputError(MSG_FORMAT, code=NOT_A_NUMBER)
+    whole, _, decimals = stripped.replace(",", ".").partition(".")
+    if len(decimals) > 2:
+        raise GradeInputError(MSG_FORMAT)
+    if whole.startswith("-") or Decimal(stripped.replace(",", ".")) > MAX_GRADE:
+        raise GradeInputError(MSG_RANGE)
     raise GradeInputError(MSG_FORMAT)
 
 

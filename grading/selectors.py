@@ -6,15 +6,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from enrolment.models import UE, Enrolment, User
+from enrolment.models import UE, Enrolment, Notification, User
 from enrolment.roles import is_registrar
 from enrolment.selectors import ue_enrolments
 
 from . import rules
+from .codes import CODES
 from .models import Assessment, Grade, GradeHistory
 
 HISTOGRAM_BINS = 10  # 0–2, 2–4, …, 18–20
@@ -195,6 +196,42 @@ def assessment_grid(assessment: Assessment) -> Grid:
     )
 
 
+@dataclass(frozen=True)
+class PublishPreview:
+    """What « Publier » will do, told before it is done: grades made visible, e-mails sent,
+    corrections left as drafts (only the next deliberation publishes them, RULES.md §7b)."""
+
+    to_publish: int
+    emails: int
+    under_correction: int
+
+
+def publish_preview(assessment: Assessment) -> PublishPreview:
+    """The figures of the publish confirmation (four queries at most).
+
+    ``emails`` counts what ``grading.notifications.grades_published`` will send: every student
+    with a grade visible after publication, with an address, not yet told about this
+    assessment (its key is ``grades-published:<assessment>:<enrolment>``) — so it may include
+    a student whose grade was published earlier without an e-mail (by the jury, say).
+    """
+    drafts = Grade.objects.filter(assessment=assessment, published=False)
+    to_publish = drafts.filter(under_correction=False).count()
+    under_correction = drafts.filter(under_correction=True).count()
+    if not to_publish:  # nothing sent either: the view then does not publish at all
+        return PublishPreview(to_publish=0, emails=0, under_correction=under_correction)
+    told = Notification.objects.filter(
+        key__startswith=f"grades-published:{assessment.pk}:"
+    ).values_list("key", flat=True)
+    addressed = (
+        Grade.objects.filter(assessment=assessment)
+        .filter(Q(published=True) | Q(under_correction=False))
+        .exclude(Q(enrolment__student__user__email="") & Q(enrolment__student__email=""))
+        .values_list("enrolment_id", flat=True)
+    )
+    emails = len(set(addressed) - {int(key.rsplit(":", 1)[1]) for key in told})
+    return PublishPreview(to_publish=to_publish, emails=emails, under_correction=under_correction)
+
+
 def grade_history(grade: Grade) -> QuerySet[GradeHistory]:
     return GradeHistory.objects.filter(grade=grade).select_related("by").order_by("at", "pk")
 
@@ -279,9 +316,6 @@ def histogram(assessment: Assessment, grades: Sequence[Grade]) -> Histogram:
         graded=graded,
         not_graded=len(grades) - graded,
     )
-
-
-CODES = {"absent": "ABS", "absent_justified": "ABJ", "plagiarism": "PLAGIAT"}
 
 
 def grade_label(status: str | None, value: Decimal | None) -> str:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from enrolment.freeze import ASSESSMENTS_FROZEN, ensure_open_locked
 from enrolment.models import UE, Enrolment, User
@@ -58,7 +59,10 @@ class GradeConflict:
 
 class GradeWriteError(Exception):
     def __init__(self, conflicts: Sequence[GradeConflict]) -> None:
-        super().__init__(f"{len(conflicts)} note(s) refusée(s)")
+        count = len(conflicts)
+        super().__init__(
+            ngettext("%(count)s note refusée", "%(count)s notes refusées", count) % {"count": count}
+        )
         self.conflicts = list(conflicts)
 
 

@@ -13,21 +13,17 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 import openpyxl
+from django.utils.translation import gettext
 from openpyxl.styles import Font
 
 from cnam_cs.spreadsheet_safety import SpreadsheetRejected, check_xlsx, neutralise, sniff_kind
 
-from . import rules
+from . import codes, rules
+from .codes import CODES
 from .models import Assessment, Grade
 from .selectors import Grid
 
 HEADERS = ["Numéro", "Nom", "Prénom", "Note", "Rapport", "Évaluation", "Version"]
-CODES = {
-    Grade.Status.ABSENT: "ABS",
-    Grade.Status.ABSENT_JUSTIFIED: "ABJ",
-    Grade.Status.PLAGIARISM: "PLAGIAT",
-}
-STATUS_OF_CODE = {code: status for status, code in CODES.items()}
 MAX_ROWS = 5000
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -133,7 +129,7 @@ def _decode(data: bytes) -> str:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise SpreadsheetRejected("Encodage du CSV non reconnu : enregistrez-le en UTF-8.")
+    raise SpreadsheetRejected(gettext("Encodage du CSV non reconnu : enregistrez-le en UTF-8."))
 
 
 def _csv_rows(data: bytes) -> list[list[RawCell]]:
@@ -145,7 +141,9 @@ def _csv_rows(data: bytes) -> list[list[RawCell]]:
     for values in reader:
         rows.append([RawCell(v) for v in values])
         if len(rows) > MAX_ROWS + 1:
-            raise SpreadsheetRejected(f"Fichier trop long : {MAX_ROWS} lignes au plus.")
+            raise SpreadsheetRejected(
+                gettext("Fichier trop long : %(n)s lignes au plus.") % {"n": MAX_ROWS}
+            )
     return rows
 
 
@@ -154,7 +152,7 @@ def _xlsx_rows(data: bytes) -> list[list[RawCell]]:
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
-        raise SpreadsheetRejected("Fichier XLSX illisible.") from exc
+        raise SpreadsheetRejected(gettext("Fichier XLSX illisible.")) from exc
     try:
         ws = wb.worksheets[0]
         rows = []
@@ -173,7 +171,9 @@ def _xlsx_rows(data: bytes) -> list[list[RawCell]]:
                     row.append(RawCell("" if value is None else str(value)))
             rows.append(row)
             if len(rows) > MAX_ROWS + 1:
-                raise SpreadsheetRejected(f"Fichier trop long : {MAX_ROWS} lignes au plus.")
+                raise SpreadsheetRejected(
+                    gettext("Fichier trop long : %(n)s lignes au plus.") % {"n": MAX_ROWS}
+                )
         return rows
     finally:
         wb.close()
@@ -184,12 +184,15 @@ def read_table(data: bytes) -> list[RawRow]:
     kind = sniff_kind(data)
     table = _xlsx_rows(data) if kind == "xlsx" else _csv_rows(data)
     if not table:
-        raise SpreadsheetRejected("Le fichier est vide.")
+        raise SpreadsheetRejected(gettext("Le fichier est vide."))
     header = [COLUMN_KEYS.get(_norm(c.text)) for c in table[0]]
     for required in ("Numéro", "Note", "Évaluation"):
         if required not in header:
             raise SpreadsheetRejected(
-                f"Colonne « {required} » absente : partez d'un fichier exporté depuis la grille."
+                gettext(
+                    "Colonne « %(column)s » absente : partez d'un fichier exporté depuis la grille."
+                )
+                % {"column": required}
             )
     out = []
     for line, cells in enumerate(table[1:], start=2):
@@ -257,10 +260,12 @@ def _show(status: str, value: Decimal | None) -> str:
 def _wanted(cell: RawCell) -> tuple[str, Decimal | None]:
     """(status, value) asked by a non-blank grade cell; raises GradeInputError."""
     if cell.formula:
-        raise rules.GradeInputError("Formule refusée : saisissez une valeur, pas une formule.")
-    code = cell.text.strip().upper()
-    if code in STATUS_OF_CODE:
-        return STATUS_OF_CODE[code], None
+        raise rules.GradeInputError(
+            gettext("Formule refusée : saisissez une valeur, pas une formule.")
+        )
+    status = codes.status_of(cell.text)
+    if status is not None:
+        return status, None
     if cell.number is not None:
         try:
             text = f"{cell.number.normalize():f}"
@@ -298,27 +303,39 @@ def import_preview(grid: Grid, table: Sequence[RawRow]) -> ImportPreview:
 
         evaluation = raw.cells.get("Évaluation")
         if evaluation is None or evaluation.text.strip() != token:
+            found = evaluation.text.strip() if evaluation else gettext("vide")
             error(
-                "Ligne d'une autre évaluation ("
-                + (evaluation.text.strip() if evaluation else "vide")
-                + f") : ce fichier n'est pas celui de {grid.assessment.key}."
+                gettext(
+                    "Ligne d'une autre évaluation (%(found)s) : "
+                    "ce fichier n'est pas celui de %(assessment)s."
+                )
+                % {"found": found, "assessment": grid.assessment.key}
             )
             continue
         if not number:
-            error("Numéro d'élève manquant.")
+            error(gettext("Numéro d'élève manquant."))
             continue
         if numbers[number] > 1:
-            error(f"Numéro {number} présent plusieurs fois dans le fichier.")
+            error(
+                gettext("Numéro %(number)s présent plusieurs fois dans le fichier.")
+                % {"number": number}
+            )
             continue
         row = by_number.get(number)
         if row is None and grid.assessment.makeup_of_id is not None:
             error(
-                f"Numéro {number} : pas d'absence justifiée à {grid.assessment.makeup_of.key}, "
-                "cet·te élève n'est pas concerné·e par ce rattrapage."
+                gettext(
+                    "Numéro %(number)s : pas d'absence justifiée à %(assessment)s, "
+                    "cet·te élève n'est pas concerné·e par ce rattrapage."
+                )
+                % {"number": number, "assessment": grid.assessment.makeup_of.key}
             )
             continue
         if row is None:
-            error(f"Numéro {number} inconnu : cet·te élève ne suit pas l'UE.")
+            error(
+                gettext("Numéro %(number)s inconnu : cet·te élève ne suit pas l'UE.")
+                % {"number": number}
+            )
             continue
         note = raw.cells.get("Note")
         if note is None or (not note.text.strip() and not note.formula):
@@ -327,7 +344,7 @@ def import_preview(grid: Grid, table: Sequence[RawRow]) -> ImportPreview:
         try:
             status, value = _wanted(note)
         except rules.GradeInputError as exc:
-            error(exc.message)
+            error(codes.grade_error(exc))
             continue
         report_cell = raw.cells.get("Rapport")
         report = report_cell.text.strip() if report_cell else ""
@@ -336,7 +353,7 @@ def import_preview(grid: Grid, table: Sequence[RawRow]) -> ImportPreview:
             if grade is not None and grade.plagiarism_report:
                 report = grade.plagiarism_report
             else:
-                error("Le plagiat exige un court rapport (colonne « Rapport »).")
+                error(gettext("Le plagiat exige un court rapport (colonne « Rapport »)."))
                 continue
         current = (grade.status, grade.value) if grade else None
         if current == (status, value) and (
@@ -348,12 +365,15 @@ def import_preview(grid: Grid, table: Sequence[RawRow]) -> ImportPreview:
         if version is not None and version != row.version:
             now = _show(*current) if current else "—"
             error(
-                f"La note a été modifiée depuis l'export (actuelle : {now}) : "
-                "exportez à nouveau le fichier."
+                gettext(
+                    "La note a été modifiée depuis l'export (actuelle : %(now)s) : "
+                    "exportez à nouveau le fichier."
+                )
+                % {"now": now}
             )
             continue
         if grade is not None and grade.locked:
-            error("Note verrouillée après le jury.")
+            error(gettext("Note verrouillée après le jury."))
             continue
         student = row.enrolment.student
         preview.changes.append(

@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from attendance.models import Attendance, Session
 from enrolment.freeze import (
@@ -83,12 +84,12 @@ class ImportReport:
         out = [f"Promotion {self.programme} {self.year}."]
         for key, label in labels.items():
             parts = []
-            if self.created[key]:
-                parts.append(f"{self.created[key]} créé(s)")
-            if self.updated[key]:
-                parts.append(f"{self.updated[key]} modifié(s)")
-            if self.deleted[key]:
-                parts.append(f"{self.deleted[key]} supprimé(s)")
+            if n := self.created[key]:
+                parts.append(ngettext("%(n)s créé", "%(n)s créés", n) % {"n": n})
+            if n := self.updated[key]:
+                parts.append(ngettext("%(n)s modifié", "%(n)s modifiés", n) % {"n": n})
+            if n := self.deleted[key]:
+                parts.append(ngettext("%(n)s supprimé", "%(n)s supprimés", n) % {"n": n})
             if parts:
                 out.append(f"  {label} : {', '.join(parts)}")
         if not self.changed:

@@ -18,6 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
+from django.utils.translation import ngettext
 
 from attendance.rules import RoomCodeError, Site, parse_room
 from enrolment.validators import code_point, forbidden_character, is_line_break, normalise_email
@@ -149,7 +150,11 @@ class CohortFileError(Exception):
     """The file breaks the format; ``errors`` are « path: reason » lines in French."""
 
     def __init__(self, errors: list[str]) -> None:
-        super().__init__(f"{len(errors)} erreur(s) dans le fichier")
+        count = len(errors)
+        super().__init__(
+            ngettext("%(count)s erreur dans le fichier", "%(count)s erreurs dans le fichier", count)
+            % {"count": count}
+        )
         self.errors = errors
 
 

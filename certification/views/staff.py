@@ -11,7 +11,14 @@ from django.urls import URLPattern, path
 from grading.selectors import staff_ues
 from grading.views.staff import staff_required
 
+from ..board import staff_board
 from ..cohort import ue_cohort
+
+
+@staff_required
+def home(request: HttpRequest) -> HttpResponse:
+    """« Mes UE »: per UE, what is left to do (grades to enter or publish, rolls to take)."""
+    return render(request, "certification/staff/home.html", {"board": staff_board(request.user)})
 
 
 @staff_required
@@ -22,5 +29,7 @@ def ue_cohort_page(request: HttpRequest, ue_id: int) -> HttpResponse:
 
 
 urlpatterns: list[URLPattern] = [
+    # Served before grading's patterns (cnam_cs/urls.py), whose ``staff-home`` names this path.
+    path("enseignant/", home, name="staff-home"),
     path("enseignant/ue/<int:ue_id>/", ue_cohort_page, name="staff-ue"),
 ]

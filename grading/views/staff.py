@@ -4,6 +4,7 @@ Every object is fetched through a queryset filtered by the user's UE assignments
 UE's assessment or grade answers 404; a user who teaches nothing gets 403.
 """
 
+import json
 import logging
 from collections.abc import Callable
 from functools import wraps
@@ -17,13 +18,14 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import URLPattern, path, reverse
 from django.utils.text import slugify
-from django.views.decorators.http import require_POST
+from django.utils.translation import gettext, ngettext
+from django.views.decorators.http import require_http_methods, require_POST
 
 from cnam_cs.body_limits import body_limit
 from cnam_cs.spreadsheet_safety import SpreadsheetRejected
 from enrolment.roles import is_registrar, is_teacher
 
-from .. import rules, selectors, services, spreadsheets
+from .. import codes, rules, selectors, services, spreadsheets
 from ..forms import AssessmentForm, GridFormSet, ImportForm, import_max_bytes
 from ..models import Grade
 from ..services import GradeChange, GradeWriteError, MakeupNotEntitledError
@@ -52,12 +54,6 @@ def _assessment(request: HttpRequest, assessment_id: int) -> Any:
 
 
 @staff_required
-def home(request: HttpRequest) -> HttpResponse:
-    ues = list(selectors.staff_ues(request.user).prefetch_related("assessments"))
-    return render(request, "grading/staff/home.html", {"ues": ues})
-
-
-@staff_required
 def assessment_create(request: HttpRequest, ue_id: int) -> HttpResponse:
     ue = get_object_or_404(selectors.staff_ues(request.user), pk=ue_id)
     form = AssessmentForm(request.POST or None, ue=ue)
@@ -67,7 +63,9 @@ def assessment_create(request: HttpRequest, ue_id: int) -> HttpResponse:
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, f"Évaluation {assessment.key} créée.")
+            messages.success(
+                request, gettext("Évaluation %(key)s créée.") % {"key": assessment.key}
+            )
             return redirect("grading:staff-grid", assessment_id=assessment.pk)
     return render(request, "grading/staff/assessment_form.html", {"form": form, "ue": ue})
 
@@ -82,7 +80,9 @@ def assessment_edit(request: HttpRequest, assessment_id: int) -> HttpResponse:
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, f"Évaluation {assessment.key} enregistrée.")
+            messages.success(
+                request, gettext("Évaluation %(key)s enregistrée.") % {"key": assessment.key}
+            )
             return redirect("grading:staff-grid", assessment_id=assessment.pk)
     return render(
         request,
@@ -155,7 +155,9 @@ def _render_grid(
             "formset": formset,
             "lines": _lines(grid, formset, conflicts or {}),
             "conflicts": conflicts or {},
-            "status_codes": spreadsheets.CODES,
+            # grid.js reads the codes from here: one list (grading/codes.py), not two.
+            "status_codes": json.dumps(codes.STATUS_OF_CODE),
+            "codes_hint": codes.codes_hint(),
         },
         status=status,
     )
@@ -168,11 +170,13 @@ def grid(request: HttpRequest, assessment_id: int) -> HttpResponse:
     if request.method != "POST":
         return _render_grid(request, current, _formset(current))
     if current.locked:
-        messages.error(request, "Notes verrouillées après le jury : aucune saisie possible.")
+        messages.error(
+            request, gettext("Notes verrouillées après le jury : aucune saisie possible.")
+        )
         return redirect("grading:staff-grid", assessment_id=assessment.pk)
     formset = _formset(current, request.POST)
     if not formset.is_valid():
-        messages.error(request, "Rien n'a été enregistré : corrigez les lignes signalées.")
+        messages.error(request, gettext("Rien n'a été enregistré : corrigez les lignes signalées."))
         return _render_grid(request, current, formset, status=400)
     changes = [
         GradeChange(
@@ -194,11 +198,15 @@ def grid(request: HttpRequest, assessment_id: int) -> HttpResponse:
         # The original entry changed since the page was read: show the make-up's list again.
         messages.error(request, exc.message)
         return redirect("grading:staff-grid", assessment_id=assessment.pk)
+    saved = report.created + report.changed
     messages.success(
         request,
-        f"{report.created + report.changed} note(s) enregistrée(s) en brouillon."
-        if report.created + report.changed
-        else "Aucune modification.",
+        ngettext(
+            "%(n)d note enregistrée en brouillon.", "%(n)d notes enregistrées en brouillon.", saved
+        )
+        % {"n": saved}
+        if saved
+        else gettext("Aucune modification."),
     )
     return redirect("grading:staff-grid", assessment_id=assessment.pk)
 
@@ -251,12 +259,33 @@ def _label(status: str | None, value: Any) -> str:
 
 
 @staff_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def publish(request: HttpRequest, assessment_id: int) -> HttpResponse:
+    """Two steps: the page says what publishing will do (grades shown, e-mails sent); only a
+    POST carrying ``confirm=1`` publishes. Anything else shows that page and changes nothing."""
     assessment = _assessment(request, assessment_id)
-    count = services.grades_publish(assessment=assessment, by=request.user)
-    messages.success(request, f"{count} note(s) publiée(s) : les élèves les voient désormais.")
-    return redirect("grading:staff-grid", assessment_id=assessment.pk)
+    preview = selectors.publish_preview(assessment)
+    if request.method == "POST" and request.POST.get("confirm") == "1":
+        if not preview.to_publish:
+            # Nothing new to show: no e-mail either, whatever was published before.
+            messages.info(request, gettext("Aucune note à publier : aucun e-mail envoyé."))
+            return redirect("grading:staff-grid", assessment_id=assessment.pk)
+        count = services.grades_publish(assessment=assessment, by=request.user)
+        messages.success(
+            request,
+            ngettext(
+                "%(n)s note publiée : l'élève la voit désormais.",
+                "%(n)s notes publiées : les élèves les voient désormais.",
+                count,
+            )
+            % {"n": count},
+        )
+        return redirect("grading:staff-grid", assessment_id=assessment.pk)
+    return render(
+        request,
+        "grading/staff/publish_confirm.html",
+        {"assessment": assessment, "preview": preview},
+    )
 
 
 @staff_required
@@ -312,7 +341,12 @@ def import_upload(request: HttpRequest, assessment_id: int) -> HttpResponse:
     assessment = _assessment(request, assessment_id)
     current = selectors.assessment_grid(assessment)
     form = ImportForm(request.POST or None, request.FILES or None)
-    context: dict[str, Any] = {"assessment": assessment, "form": form, "grid": current}
+    context: dict[str, Any] = {
+        "assessment": assessment,
+        "form": form,
+        "grid": current,
+        "codes_hint": codes.codes_hint(),
+    }
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
@@ -341,7 +375,7 @@ def import_apply(request: HttpRequest, assessment_id: int) -> HttpResponse:
     payload = request.session.pop(IMPORT_SESSION_KEY.format(assessment.pk), None)
     back = reverse("grading:staff-import", kwargs={"assessment_id": assessment.pk})
     if not payload or payload.get("assessment") != assessment.pk:
-        messages.error(request, "Aucun aperçu en attente : déposez à nouveau le fichier.")
+        messages.error(request, gettext("Aucun aperçu en attente : déposez à nouveau le fichier."))
         return redirect(back)
     try:
         report = services.import_apply(
@@ -353,21 +387,33 @@ def import_apply(request: HttpRequest, assessment_id: int) -> HttpResponse:
     except GradeWriteError as exc:
         messages.error(
             request,
-            f"Rien n'a été importé : {len(exc.conflicts)} note(s) ont changé ou ont été "
-            "verrouillées depuis l'aperçu. Exportez à nouveau le fichier.",
+            ngettext(
+                "Rien n'a été importé : %(n)d note a changé ou a été verrouillée depuis "
+                "l'aperçu. Exportez à nouveau le fichier.",
+                "Rien n'a été importé : %(n)d notes ont changé ou ont été verrouillées depuis "
+                "l'aperçu. Exportez à nouveau le fichier.",
+                len(exc.conflicts),
+            )
+            % {"n": len(exc.conflicts)},
         )
         return redirect(back)
     except MakeupNotEntitledError as exc:
         messages.error(request, exc.message)
         return redirect(back)
+    saved = report.created + report.changed
     messages.success(
-        request, f"Import appliqué : {report.created + report.changed} note(s) enregistrée(s)."
+        request,
+        ngettext(
+            "Import appliqué : %(n)d note enregistrée.",
+            "Import appliqué : %(n)d notes enregistrées.",
+            saved,
+        )
+        % {"n": saved},
     )
     return redirect("grading:staff-grid", assessment_id=assessment.pk)
 
 
 urlpatterns: list[URLPattern] = [
-    path("enseignant/", home, name="staff-home"),
     path(
         "enseignant/ue/<int:ue_id>/evaluations/nouvelle/",
         assessment_create,

@@ -4,7 +4,8 @@
   "use strict";
   var form = document.getElementById("grade-grid");
   if (!form) { return; }
-  var CODES = { ABS: "absent", ABJ: "absent_justified", PLAGIAT: "plagiarism" };
+  // Code → status, written by the server from grading/codes.py (the one list of codes).
+  var CODES = JSON.parse(form.getAttribute("data-codes") || "{}");
   var inputs = Array.prototype.slice.call(form.querySelectorAll("input.grid-input:not([disabled])"));
 
   function rowOf(el) { return el.closest("tr"); }

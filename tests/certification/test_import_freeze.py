@@ -322,5 +322,5 @@ def test_the_command_still_imports_payments(doc, tmp_path):
     path.write_bytes(encode(changed))
     stdout = io.StringIO()
     call_command("import_cohort", str(path), stdout=stdout)
-    assert "paiements : 1 supprimé(s)" in stdout.getvalue()
+    assert "paiements : 1 supprimé\n" in stdout.getvalue()
     assert not Payment.objects.filter(enrolment__student__number="2400003").exists()

@@ -35,8 +35,8 @@ def test_cohort_shows_grades_averages_absence_rates_and_students_at_risk(client)
     html = cohort_html(client, world)
     assert "14,50" in html and "8,00" in html
     assert "100,00\xa0%" in html and "0,00\xa0%" in html
-    assert "Absences au-delà du seuil : défaillant·e" in html
-    assert "Moyenne inférieure à 10" in html
+    assert "Absences au-delà du seuil de 20\xa0% : défaillant·e." in html
+    assert "Moyenne inférieure à 10." in html
     assert world.outsider.student.full_name not in html
 
 

@@ -36,14 +36,18 @@ def test_teacher_types_grades_with_the_keyboard_publishes_and_the_student_sees_t
     # After the last row, Enter lands on the save button; Enter again saves.
     assert page.evaluate("document.activeElement.id") == "grid-save"
     page.keyboard.press("Enter")
-    expect(page.get_by_text("3 note(s) enregistrée(s)")).to_be_visible()
+    expect(page.get_by_text("3 notes enregistrées")).to_be_visible()
     values = {g.enrolment_id: (g.status, g.value, g.published) for g in Grade.objects.all()}
     e = world.enrolments
     assert values[e[0].pk][0:2] == ("graded", Decimal("12.50"))
     assert values[e[1].pk][0] == "absent"
     assert all(not published for _, _, published in values.values())
-    page.get_by_role("button", name="Publier").click()
-    expect(page.get_by_text("3 note(s) publiée(s)")).to_be_visible()
+    # Publishing is confirmed on a page that says how many e-mails will go.
+    page.get_by_role("link", name="Publier…").click()
+    expect(page.get_by_text("3 élèves recevront un e-mail.")).to_be_visible()
+    assert not Grade.objects.filter(published=True).exists()
+    page.get_by_role("button", name="Publier 3 notes").click()
+    expect(page.get_by_text("3 notes publiées")).to_be_visible()
     assert set(Grade.objects.values_list("published", flat=True)) == {True}
 
     page.get_by_role("button", name="Se déconnecter").first.click()

@@ -176,6 +176,18 @@ def test_attack_15_each_import_error_is_reported_with_its_line_and_nothing_is_ap
     assert Grade.objects.get(enrolment=e[0]).value == Decimal("12.50")
 
 
+def test_a_word_in_the_grade_column_is_answered_with_the_codes_accepted(client, world):
+    client.force_login(world.teacher)
+    e = world.enrolments
+    response = _upload(client, world, "n.csv", _csv(world, [(e[0].student.number, "abs.", 2)]))
+    body = response.content.decode()
+    assert (
+        "Saisissez une note de 0 à 20 (ex. 12,5) ou un code : ABS (absent), ABJ (absence "
+        "justifiée), PLAGIAT."
+    ) in body
+    assert "Appliquer" not in body
+
+
 def test_duplicate_numbers_blank_cells_and_stale_file(client, world):
     client.force_login(world.teacher)
     e = world.enrolments

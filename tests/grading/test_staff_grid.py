@@ -1,11 +1,14 @@
 """Grid entry by staff: scope, validation, forged fields, publication, lock, averages."""
 
+import json
 from decimal import Decimal
 
 import pytest
 from django.core import mail
 from django.urls import reverse
+from django.utils.html import escape
 
+from grading.codes import STATUS_OF_CODE
 from grading.models import Grade, GradeHistory
 from grading.services import GradeChange, Source, grades_apply, grades_lock
 from tests.factories import GradeFactory
@@ -46,10 +49,31 @@ def test_saving_the_grid_accepts_a_french_comma_and_writes_drafts_with_history(c
     assert GradeHistory.objects.filter(source=Source.GRID).count() == 2
 
 
-@pytest.mark.parametrize(
-    "typed", ["20,5", "-1", "abc", "12.345", "1_0", "NaN", "１２", "1e1", "=1+1", "0x10", "-0"]
+CODES_HINT = (
+    "Saisissez une note de 0 à 20 (ex. 12,5) ou un code : ABS (absent), ABJ (absence "
+    "justifiée), PLAGIAT."
 )
-def test_attack_7_a_refused_grade_saves_nothing_and_shows_the_error_on_its_row(client, typed):
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("20,5", "La note doit être comprise entre 0 et 20."),
+        ("-1", "La note doit être comprise entre 0 et 20."),
+        ("-0", "La note doit être comprise entre 0 et 20."),
+        ("12.345", "La note doit être un nombre avec au plus deux décimales (ex. 12,5)."),
+        ("abc", CODES_HINT),
+        ("1_0", CODES_HINT),
+        ("NaN", CODES_HINT),
+        ("１２", CODES_HINT),
+        ("1e1", CODES_HINT),
+        ("=1+1", CODES_HINT),
+        ("0x10", CODES_HINT),
+    ],
+)
+def test_attack_7_a_refused_grade_saves_nothing_and_shows_the_error_on_its_row(
+    client, typed, message
+):
     world = make_world(2)
     client.force_login(world.teacher)
     e0, e1 = world.enrolments
@@ -59,8 +83,17 @@ def test_attack_7_a_refused_grade_saves_nothing_and_shows_the_error_on_its_row(c
     assert response.status_code == 400
     assert Grade.objects.count() == 0
     assert GradeHistory.objects.count() == 0
-    assert "table-danger" in response.content.decode()
-    assert "La note" in response.content.decode()
+    body = response.content.decode()
+    assert "table-danger" in body
+    assert f'<div class="grid-error" role="alert">{escape(message)}</div>' in body
+
+
+def test_the_grid_reads_its_codes_from_the_one_list(client):
+    world = make_world(1)
+    client.force_login(world.teacher)
+    body = client.get(_grid_url(world.assessment)).content.decode()
+    assert f'data-codes="{escape(json.dumps(STATUS_OF_CODE))}"' in body
+    assert "ABS (absent), ABJ (absence justifiée), PLAGIAT (le plagiat demande un rapport)" in body
 
 
 def test_plagiarism_without_a_report_is_refused(client):
@@ -157,15 +190,79 @@ def test_publish_makes_grades_visible_and_emails_each_student_once(
     e0, e1 = world.enrolments
     client.post(_grid_url(world.assessment), grid_post(world, {e0.pk: "12", e1.pk: "13"}))
     url = reverse("grading:staff-publish", kwargs={"assessment_id": world.assessment.pk})
-    assert client.get(url).status_code == 405
     with django_capture_on_commit_callbacks(execute=True):
-        assert client.post(url).status_code == 302
+        assert client.post(url, {"confirm": "1"}).status_code == 302
     assert set(Grade.objects.values_list("published", flat=True)) == {True}
     assert len(mail.outbox) == 2
+    # Nothing left to publish: the page says no e-mail will go, and none goes.
+    assert "Aucun e-mail ne sera envoyé." in client.get(url).content.decode()
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(url)
+        client.post(url, {"confirm": "1"})
     assert len(mail.outbox) == 2
     assert GradeHistory.objects.filter(action="publish").count() == 2
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_publish_without_confirmation_shows_the_consequences_and_publishes_nothing(
+    client, django_capture_on_commit_callbacks, method
+):
+    world = make_world(3)
+    client.force_login(world.teacher)
+    e0, e1, _e2 = world.enrolments
+    client.post(_grid_url(world.assessment), grid_post(world, {e0.pk: "12", e1.pk: "13"}))
+    url = reverse("grading:staff-publish", kwargs={"assessment_id": world.assessment.pk})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = getattr(client, method)(url)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "2 notes en brouillon seront publiées" in body
+    assert "2 élèves recevront un e-mail." in body
+    assert 'name="confirm" value="1"' in body
+    assert not Grade.objects.filter(published=True).exists()
+    assert not GradeHistory.objects.filter(action="publish").exists()
+    assert mail.outbox == []
+
+
+def test_publish_with_confirmation_publishes_and_sends_as_many_emails_as_announced(
+    client, django_capture_on_commit_callbacks
+):
+    world = make_world(3)
+    client.force_login(world.teacher)
+    e0, e1, e2 = world.enrolments
+    client.post(_grid_url(world.assessment), grid_post(world, {e0.pk: "12", e1.pk: "13"}))
+    url = reverse("grading:staff-publish", kwargs={"assessment_id": world.assessment.pk})
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url, {"confirm": "1"})
+    # A second draft later: only its student is told, and the page says so beforehand.
+    client.post(
+        _grid_url(world.assessment),
+        grid_post(
+            world,
+            {e2.pk: "9"},
+            versions={e0.pk: 2, e1.pk: 2},
+            initial_values={e0.pk: "12,00", e1.pk: "13,00"},
+        ),
+    )
+    assert "1 élève recevra un e-mail." in client.get(url).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"confirm": "1"}, follow=True)
+    assert "1 note publiée" in response.content.decode()
+    assert Grade.objects.get(enrolment=e2).published
+    assert [m.to for m in mail.outbox[2:]] == [[e2.student.user.email]]
+
+
+def test_a_correction_is_announced_as_left_unpublished(client):
+    world = make_world(2)
+    e0, e1 = world.enrolments
+    GradeFactory(assessment=world.assessment, enrolment=e0, published=False)
+    GradeFactory(assessment=world.assessment, enrolment=e1, published=False, under_correction=True)
+    client.force_login(world.teacher)
+    url = reverse("grading:staff-publish", kwargs={"assessment_id": world.assessment.pk})
+    body = client.get(url).content.decode()
+    assert "1 note en brouillon sera publiée" in body
+    assert "1 note en cours de correction n’est pas publiée" in body
+    client.post(url, {"confirm": "1"})
+    assert not Grade.objects.get(enrolment=e1).published
 
 
 def test_after_the_jury_the_grid_says_locked_and_refuses_saving(client):

@@ -38,7 +38,7 @@ def grade(world):
 
 
 def test_anonymous_is_sent_to_the_login_page(client, world, grade):
-    for name, kwargs in [*_routes(world, grade), ("grading:staff-home", {})]:
+    for name, kwargs in [*_routes(world, grade), ("certification:staff-home", {})]:
         response = client.get(reverse(name, kwargs=kwargs))
         assert response.status_code == 302, name
         assert "/compte/" in response["Location"] or "login" in response["Location"], name
@@ -46,7 +46,7 @@ def test_anonymous_is_sent_to_the_login_page(client, world, grade):
 
 def test_attack_5_a_student_gets_403_everywhere_and_changes_nothing(client, world, grade):
     client.force_login(world.enrolments[0].student.user)
-    for name, kwargs in [*_routes(world, grade), ("grading:staff-home", {})]:
+    for name, kwargs in [*_routes(world, grade), ("certification:staff-home", {})]:
         url = reverse(name, kwargs=kwargs)
         assert client.get(url).status_code == 403, name
         assert client.post(url, {"published": "on", "key": "X"}).status_code == 403, name
@@ -76,7 +76,7 @@ def test_the_teacher_of_the_ue_reaches_every_page(client, world, grade):
         if name in ("grading:staff-publish", "grading:staff-import-apply"):
             continue
         assert client.get(reverse(name, kwargs=kwargs)).status_code == 200, name
-    home = client.get(reverse("grading:staff-home")).content.decode()
+    home = client.get(reverse("certification:staff-home")).content.decode()
     assert world.ue.code in home and world.other_ue.code not in home
 
 

@@ -4,6 +4,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import ngettext
 
 from certification.interchange import CohortImportError, cohort_file_import
 
@@ -25,8 +26,14 @@ class Command(BaseCommand):
         except CohortImportError as exc:
             for line in exc.errors:
                 self.stderr.write(line)
+            count = len(exc.errors)
             raise CommandError(
-                f"Import refusé : {len(exc.errors)} erreur(s) ; la base n'a pas été modifiée.",
+                ngettext(
+                    "Import refusé : %(count)s erreur ; la base n'a pas été modifiée.",
+                    "Import refusé : %(count)s erreurs ; la base n'a pas été modifiée.",
+                    count,
+                )
+                % {"count": count},
                 returncode=2,
             ) from exc
         for line in report.lines():
