@@ -40,17 +40,37 @@ class DeliberateForm(forms.Form):
     )
     confirm = forms.BooleanField(label="", required=True)
 
-    def __init__(self, *args: Any, later: bool, count: int, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, later: bool, count: int, corrections: int = 0, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         if not later:
             del self.fields["kind"]
             del self.fields["reason"]
-        self.fields["confirm"].label = ngettext(
-            "Je confirme : la décision de %(n)s élève sera enregistrée et la promotion figée.",
-            "Je confirme : les décisions des %(n)s élèves seront enregistrées et la promotion "
-            "figée.",
-            count,
-        ) % {"n": count}
+        # The box states what the click does, with the figures (issue 10: no silent freeze).
+        if later:
+            label = ngettext(
+                "Je confirme : cette délibération remplace la précédente ; la décision de "
+                "%(n)s élève sera recalculée et ses notes verrouillées.",
+                "Je confirme : cette délibération remplace la précédente ; les décisions des "
+                "%(n)s élèves seront recalculées et leurs notes verrouillées.",
+                count,
+            ) % {"n": count}
+            if corrections:
+                label += " " + ngettext(
+                    "%(c)s note en cours de correction sera publiée.",
+                    "%(c)s notes en cours de correction seront publiées.",
+                    corrections,
+                ) % {"c": corrections}
+        else:
+            label = ngettext(
+                "Je confirme : les notes de %(n)s élève seront verrouillées, sa décision "
+                "enregistrée et la promotion figée (évaluations, séances tenues, UE).",
+                "Je confirme : les notes des %(n)s élèves seront verrouillées, leurs décisions "
+                "enregistrées et la promotion figée (évaluations, séances tenues, UE).",
+                count,
+            ) % {"n": count}
+        self.fields["confirm"].label = label
         self.fields["confirm"].error_messages["required"] = _(
             "Cochez la case de confirmation pour délibérer."
         )
@@ -66,8 +86,8 @@ class IssueCohortForm(forms.Form):
         kwargs.setdefault("auto_id", "id_issue_%s")
         super().__init__(*args, **kwargs)
         self.fields["confirm"].label = ngettext(
-            "Je confirme la délivrance de %(n)s certificat.",
-            "Je confirme la délivrance de %(n)s certificats.",
+            "Je confirme : %(n)s certificat sera délivré et %(n)s élève recevra un e-mail.",
+            "Je confirme : %(n)s certificats seront délivrés et %(n)s élèves recevront un e-mail.",
             count,
         ) % {"n": count}
         self.fields["confirm"].error_messages["required"] = _(
@@ -78,6 +98,69 @@ class IssueCohortForm(forms.Form):
 @check_free_text
 class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("Motif"), max_length=300)
+
+
+class RevokeForm(ReasonForm):
+    """Revoking states what follows: the number stops being valid, publicly."""
+
+    confirm = forms.BooleanField(label="", required=True)
+
+    def __init__(self, *args: Any, number: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["confirm"].label = _(
+            "Je confirme : le certificat n° %(number)s ne sera plus valide ; la page de "
+            "vérification l'indiquera (« révoqué ») à quiconque le consulte."
+        ) % {"number": number}
+        self.fields["confirm"].error_messages["required"] = _(
+            "Cochez la case de confirmation pour révoquer le certificat."
+        )
+
+
+@check_free_text
+class JuryFilterForm(forms.Form):
+    """The jury table's filters and sort, read from the query string (GET)."""
+
+    q = forms.CharField(
+        label=_("Nom ou numéro"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"type": "search"}),
+    )
+    decision = forms.ChoiceField(label=_("Décision (ou proposition)"), required=False)
+    certificate = forms.ChoiceField(label=_("Certificat"), required=False)
+    sort = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, decisions: list[tuple[str, str]], **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "id_filter_%s")
+        super().__init__(*args, **kwargs)
+        self.fields["decision"].choices = [("", _("Toutes")), *decisions]
+        self.fields["certificate"].choices = [
+            ("", _("Tous")),
+            ("to_issue", _("à délivrer")),
+            ("issued", _("délivré")),
+            ("to_revoke", _("signalé : titulaire plus admis·e")),
+        ]
+        self.fields["q"].widget.attrs.update({"class": "form-control", "autocomplete": "off"})
+        for name in ("decision", "certificate"):
+            self.fields[name].widget.attrs["class"] = "form-select"
+
+
+class JuryDateForm(forms.Form):
+    """The planned jury date, announced to the students (informational: no freeze, no gate)."""
+
+    jury_planned_on = forms.DateField(
+        label=_("Date prévue du jury"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_(
+            "Annoncée aux élèves sur leur page « Certification ». Laissez vide si elle n'est "
+            "pas encore connue."
+        ),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "id_jury_date_%s")
+        super().__init__(*args, **kwargs)
 
 
 def verify_max_bytes() -> int:

@@ -12,7 +12,7 @@ import hashlib
 import logging
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.files.base import ContentFile
@@ -28,7 +28,8 @@ from grading.services import grade_unlock, grades_lock, grades_publish_correctio
 
 from . import documents, notifications, qr
 from .models import BulkIssueJob, Certificate, CertificateCounter, Jury
-from .rules import MSG_NO_JURY, certificate_issuable, jury_decision
+from .reasons import reason_text, reason_texts
+from .rules import NO_JURY, certificate_issuable, jury_decision
 from .selectors import cohort_enrolments, cohort_results, enrolment_result, latest_jury
 
 logger = logging.getLogger(__name__)
@@ -211,9 +212,10 @@ def certificate_issuability(enrolment: Enrolment) -> tuple[bool, list[str]]:
     """Whether a certificate may be issued now, with every French reason when not."""
     decision = enrolment.jury_decision or None
     er = enrolment_result(enrolment, published_only=True)
-    return certificate_issuable(
+    issuable, reasons = certificate_issuable(
         result=er.result, decision=JuryDecision(decision) if decision else None
     )
+    return issuable, reason_texts(reasons)
 
 
 def certificate_issue(
@@ -305,6 +307,8 @@ def certificate_revoke(*, certificate: Certificate, by: User, reason: str) -> Ce
 class CohortPlan:
     eligible: list[Enrolment]
     not_eligible: int
+    # The eligible without a valid certificate yet: what a run issues now (and e-mails).
+    to_issue: list[Enrolment] = field(default_factory=list)
 
 
 def cohort_plan(programme_year: ProgrammeYear) -> CohortPlan:
@@ -328,7 +332,16 @@ def cohort_plan(programme_year: ProgrammeYear) -> CohortPlan:
         and er.result.fees_paid
         and er.enrolment.pk not in revoked
     ]
-    return CohortPlan(eligible=eligible, not_eligible=len(results) - len(eligible))
+    issued = set(
+        Certificate.objects.filter(
+            programme_year=programme_year, revoked_at__isnull=True
+        ).values_list("enrolment_id", flat=True)
+    )
+    return CohortPlan(
+        eligible=eligible,
+        not_eligible=len(results) - len(eligible),
+        to_issue=[e for e in eligible if e.pk not in issued],
+    )
 
 
 def bulk_issue_start(*, programme_year: ProgrammeYear, by: User | None) -> BulkIssueJob:
@@ -336,7 +349,7 @@ def bulk_issue_start(*, programme_year: ProgrammeYear, by: User | None) -> BulkI
     from .tasks import issue_cohort
 
     if latest_jury(programme_year.pk) is None:
-        raise CertificationError([MSG_NO_JURY])
+        raise CertificationError([reason_text(NO_JURY)])
     plan = cohort_plan(programme_year)
     job = BulkIssueJob.objects.create(
         programme_year=programme_year, created_by=by, total=len(plan.eligible)

@@ -6,7 +6,7 @@ from decimal import Decimal
 from django.db.models import Count, DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from .models import Enrolment, Payment, ProgrammeYear
+from .models import UE, Enrolment, Payment, ProgrammeYear
 from .rules import fees_balance
 
 _MONEY = DecimalField(max_digits=12, decimal_places=2)
@@ -139,6 +139,46 @@ def dashboard_years() -> list[YearSummary]:
             )
         )
     return out
+
+
+@dataclass(frozen=True)
+class EnrolDefaults:
+    """What the new-enrolment form proposes before the registrar types anything."""
+
+    programme_year: ProgrammeYear | None
+    ues: list[UE]
+    fees_due: Decimal | None
+
+
+def enrol_defaults(*, programme_year_id: int | None = None) -> EnrolDefaults:
+    """The promotion asked for, else the only one still open (not deliberated); all its UE;
+    and the fees most of its students were enrolled with.
+
+    No fee amount is written anywhere per promotion, so the usual one is read from the
+    promotion's enrolments; with none yet, the field stays empty for the registrar to fill.
+    """
+    years = ProgrammeYear.objects.select_related("programme")
+    if programme_year_id is not None:
+        chosen = years.filter(pk=programme_year_id).first()
+    else:
+        open_years = list(years.filter(frozen_at__isnull=True)[:2])
+        chosen = open_years[0] if len(open_years) == 1 else None
+    if chosen is None:
+        return EnrolDefaults(programme_year=None, ues=[], fees_due=None)
+    usual = (
+        Enrolment.objects.filter(programme_year=chosen)
+        .order_by()
+        .values("fees_due")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "-fees_due")
+        .values_list("fees_due", flat=True)
+        .first()
+    )
+    return EnrolDefaults(
+        programme_year=chosen,
+        ues=list(UE.objects.filter(programme_year=chosen).order_by("code")),
+        fees_due=usual,
+    )
 
 
 def pending_enrolments(limit: int = 20) -> QuerySet[Enrolment]:

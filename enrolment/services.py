@@ -18,6 +18,9 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext as _
+
+from lib.links import absolute_url
 
 from .freeze import ENROLMENTS_FROZEN, UES_FROZEN, ensure_open_locked
 from .models import (
@@ -29,6 +32,7 @@ from .models import (
     StudentProfile,
     User,
 )
+from .notifications import recipient_language, render_email
 from .rules import EnrolmentStatus, check_transition
 from .selectors import email_in_use
 from .validators import normalise_email
@@ -64,7 +68,7 @@ def invitation_link(*, user: User) -> str:
         path = reverse("password_reset_confirm", kwargs={"uidb64": uidb64, "token": token})
     except NoReverseMatch:
         path = reverse("enrolment:invitation-confirm", kwargs={"uidb64": uidb64, "token": token})
-    return f"{settings.PUBLIC_BASE_URL.rstrip('/')}{path}"
+    return absolute_url(path)
 
 
 def invitation_send(*, user: User) -> None:
@@ -72,19 +76,27 @@ def invitation_send(*, user: User) -> None:
     address = user.email or getattr(getattr(user, "student", None), "email", "")
     if not address:
         return
-    link = invitation_link(user=user)
-    body = (
-        f"Bonjour {user.first_name},\n\n"
-        "Votre inscription au Cnam (EPN12 Santé-Solidarité) est enregistrée. Pour accéder au "
-        "portail, choisissez votre mot de passe en suivant ce lien (valable une heure, "
-        f"utilisable une seule fois) :\n\n{link}\n\n"
-        f"Votre identifiant : {user.username}\n\n"
-        "— La scolarité de l'EPN12"
+    subject, body = render_email(
+        "invitation",
+        {
+            "user": user,
+            "link": invitation_link(user=user),
+            "hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
+        },
+        language=recipient_language(user),
     )
-    transaction.on_commit(
-        lambda: send_mail("Votre accès au portail du Cnam", body, None, [address])
-    )
+    transaction.on_commit(lambda: send_mail(subject, body, None, [address]))
     logger.info("invitation queued for user %s", user.pk)
+
+
+@transaction.atomic
+def user_language_set(*, user: User, language: str) -> None:
+    """Record the language ``user`` chose on the portal: their e-mails are written in it."""
+    if language not in dict(settings.LANGUAGES):
+        raise EnrolmentError(_("Cette langue n'est pas proposée par le portail."))
+    if user.language != language:
+        user.language = language
+        user.save(update_fields=["language"])
 
 
 def _status_change(
@@ -222,6 +234,31 @@ def enrolment_set_ues(*, enrolment: Enrolment, ues: Iterable[UE]) -> None:
         return
     ensure_open_locked(enrolment.programme_year_id, UES_FROZEN)
     enrolment.ues.set(chosen)
+
+
+@transaction.atomic
+def programme_year_set_jury_date(
+    *, programme_year: ProgrammeYear, jury_planned_on: dt.date | None, by: User | None
+) -> ProgrammeYear:
+    """Announce (or withdraw, with None) the date the jury is expected to sit.
+
+    Informational only: students read it on their checklist; it gates nothing and stays open
+    after a deliberation (a second session has its own date).
+    """
+    locked = ProgrammeYear.objects.select_for_update().get(pk=programme_year.pk)
+    previous = locked.jury_planned_on
+    locked.jury_planned_on = jury_planned_on
+    locked.full_clean()
+    locked.save(update_fields=["jury_planned_on"])
+    programme_year.jury_planned_on = jury_planned_on
+    logger.info(
+        "planned jury date of %s set from %s to %s by %s",
+        locked.pk,
+        previous,
+        jury_planned_on,
+        getattr(by, "pk", None),
+    )
+    return locked
 
 
 @transaction.atomic

@@ -1,7 +1,5 @@
 """Registrar pages of the certification app: juries, deliberation, certificates, bulk jobs."""
 
-from dataclasses import dataclass
-
 from django.contrib import messages
 from django.db.models import Count, Max, Prefetch
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -10,13 +8,23 @@ from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from enrolment import services as enrolment_services
 from enrolment.models import Enrolment, ProgrammeYear
 from enrolment.rules import JuryDecision
 from enrolment.views.registrar import registrar_required
 from grading.models import Grade, GradeHistory
+from lib.formats import long_date
 
 from .. import documents, qr, services
-from ..forms import DeliberateForm, IssueCohortForm, ReasonForm
+from ..forms import (
+    DeliberateForm,
+    IssueCohortForm,
+    JuryDateForm,
+    JuryFilterForm,
+    ReasonForm,
+    RevokeForm,
+)
+from ..jury_table import CertificateCell, JuryLine, JuryQuery, decision_choices, jury_table
 from ..models import BulkIssueJob, Certificate, Jury
 from ..selectors import cohort_enrolments, cohort_results
 
@@ -35,17 +43,6 @@ def _programme_year(programme_year_id: int) -> ProgrammeYear:
     return get_object_or_404(
         ProgrammeYear.objects.select_related("programme"), pk=programme_year_id
     )
-
-
-@dataclass(frozen=True)
-class CertificateCell:
-    """What the jury table shows in a student's certificate column."""
-
-    number: str | None  # the valid certificate, if any
-    pk: int | None
-    issuable: bool
-    flagged: bool  # a valid certificate whose holder is no longer « admis » (RULES.md §7b)
-    revoked: list[str]
 
 
 def _certificate_cells(
@@ -75,51 +72,82 @@ def _certificate_cells(
     return cells
 
 
+def _corrections(py: ProgrammeYear) -> int:
+    return Grade.objects.filter(enrolment__programme_year=py, under_correction=True).count()
+
+
+def _query(filter_form: JuryFilterForm) -> JuryQuery:
+    filter_form.is_valid()  # an unknown value is ignored: the others still apply
+    data = filter_form.cleaned_data
+    return JuryQuery(
+        q=data.get("q") or "",
+        decision=data.get("decision") or "",
+        certificate=data.get("certificate") or "",
+        sort=data.get("sort") or "",
+    )
+
+
 def _jury_page(
     request: HttpRequest,
     py: ProgrammeYear,
     form: DeliberateForm | None = None,
     issue_form: IssueCohortForm | None = None,
+    date_form: JuryDateForm | None = None,
 ) -> HttpResponse:
     juries = list(Jury.objects.filter(programme_year=py).order_by("sequence"))
     latest = juries[-1] if juries else None
     results = cohort_results(py, published_only=False)
     rows = documents.jury_rows(results)
-    decided = {
-        er.enrolment.pk: JuryDecision(er.enrolment.jury_decision).label
-        for er in results
-        if er.enrolment.jury_decision
-    }
+    decisions = {er.enrolment.pk: er.enrolment.jury_decision for er in results}
     cells = _certificate_cells(py, rows)
     drafts = list(services.draft_grades(py)[:200])
     n_drafts = services.draft_grades(py).count() if len(drafts) == 200 else len(drafts)
     to_issue = sum(1 for cell in cells.values() if cell.issuable)
+    bulk_count = sum(1 for cell in cells.values() if cell.bulk_target)
+    corrections = _corrections(py)
     ue_codes = sorted({cell.code for row in rows for cell in row.ues})
+    lines = [
+        JuryLine(
+            row=row,
+            decided=_(JuryDecision(decisions[row.enrolment_id]).label)
+            if decisions.get(row.enrolment_id)
+            else "",
+            cert=cells[row.enrolment_id],
+        )
+        for row in rows
+    ]
+    filter_form = JuryFilterForm(request.GET or None, decisions=decision_choices())
+    query = _query(filter_form) if request.GET else JuryQuery()
+    table = jury_table(
+        lines,
+        results=results,
+        decisions=decisions,
+        query=query,
+        params=request.GET.dict(),
+        ue_codes=ue_codes,
+    )
     context = {
         "py": py,
         "juries": [(jury, documents.jury_title(jury)) for jury in juries],
         "latest": latest,
-        "rows": [
-            (
-                row,
-                decided.get(row.enrolment_id, ""),
-                cells[row.enrolment_id],
-            )
-            for row in rows
-        ],
+        "rows": table.lines,
+        "table": table,
+        "query": query,
+        "filter_form": filter_form,
         "ue_codes": ue_codes,
         "drafts": drafts,
         "n_drafts": n_drafts,
-        "corrections": Grade.objects.filter(
-            enrolment__programme_year=py, under_correction=True
-        ).count(),
+        "corrections": corrections,
         "flagged": sum(1 for cell in cells.values() if cell.flagged),
         "to_issue": to_issue,
-        "form": form or DeliberateForm(later=latest is not None, count=len(rows)),
-        "issue_form": issue_form or IssueCohortForm(count=to_issue),
+        "bulk_count": bulk_count,
+        "form": form
+        or DeliberateForm(later=latest is not None, count=len(rows), corrections=corrections),
+        "issue_form": issue_form or IssueCohortForm(count=bulk_count),
+        "date_form": date_form or JuryDateForm(initial={"jury_planned_on": py.jury_planned_on}),
         "last_job": BulkIssueJob.objects.filter(programme_year=py).first(),
     }
-    bad = form is not None or issue_form is not None
+    bad = form is not None or issue_form is not None or date_form is not None
     return render(request, "certification/registrar/jury.html", context, status=400 if bad else 200)
 
 
@@ -134,7 +162,7 @@ def jury_deliberate(request: HttpRequest, programme_year_id: int) -> HttpRespons
     py = _programme_year(programme_year_id)
     later = Jury.objects.filter(programme_year=py).exists()
     count = cohort_enrolments(py).count()
-    form = DeliberateForm(request.POST, later=later, count=count)
+    form = DeliberateForm(request.POST, later=later, count=count, corrections=_corrections(py))
     if form.is_valid():
         try:
             jury = services.jury_deliberate(
@@ -156,6 +184,28 @@ def jury_deliberate(request: HttpRequest, programme_year_id: int) -> HttpRespons
             )
             return redirect("certification:registrar-jury", programme_year_id=py.pk)
     return _jury_page(request, py, form=form)
+
+
+@require_POST
+@registrar_required
+def jury_date(request: HttpRequest, programme_year_id: int) -> HttpResponse:
+    py = _programme_year(programme_year_id)
+    form = JuryDateForm(request.POST)
+    if not form.is_valid():
+        return _jury_page(request, py, date_form=form)
+    planned = form.cleaned_data["jury_planned_on"]
+    enrolment_services.programme_year_set_jury_date(
+        programme_year=py, jury_planned_on=planned, by=request.user
+    )
+    if planned is None:
+        messages.success(request, _("Date prévue du jury retirée."))
+    else:
+        messages.success(
+            request,
+            _("Date prévue du jury : %(date)s. Les élèves la voient sur leur page.")
+            % {"date": long_date(planned)},
+        )
+    return redirect("certification:registrar-jury", programme_year_id=py.pk)
 
 
 def _enrolment(enrolment_id: int) -> Enrolment:
@@ -183,7 +233,7 @@ def jury_student(request: HttpRequest, enrolment_id: int) -> HttpResponse:
             "grades": grades,
             "form": ReasonForm(),
             "certificates": Certificate.objects.filter(enrolment=enrolment).order_by("sequence"),
-            "decision": JuryDecision(enrolment.jury_decision).label
+            "decision": _(JuryDecision(enrolment.jury_decision).label)
             if enrolment.jury_decision
             else "",
         },
@@ -233,7 +283,7 @@ def certificate_issue(request: HttpRequest, enrolment_id: int) -> HttpResponse:
 def bulk_issue(request: HttpRequest, programme_year_id: int) -> HttpResponse:
     py = _programme_year(programme_year_id)
     plan = services.cohort_plan(py)
-    form = IssueCohortForm(request.POST, count=len(plan.eligible))
+    form = IssueCohortForm(request.POST, count=len(plan.to_issue))
     if not form.is_valid():
         return _jury_page(request, py, issue_form=form)
     try:
@@ -300,8 +350,9 @@ def certificate_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@registrar_required
-def certificate_detail(request: HttpRequest, certificate_id: int) -> HttpResponse:
+def _certificate_page(
+    request: HttpRequest, certificate_id: int, form: RevokeForm | None = None
+) -> HttpResponse:
     certificate = get_object_or_404(
         Certificate.objects.select_related(
             "enrolment__student",
@@ -323,27 +374,33 @@ def certificate_detail(request: HttpRequest, certificate_id: int) -> HttpRespons
             "replaced_by": replaced_by,
             "reissue_reasons": reissue_reasons,
             "qr_svg": qr.qr_svg(certificate.snapshot["verification_url"]),
-            "form": ReasonForm(),
+            "form": form or RevokeForm(number=certificate.number),
         },
+        status=400 if form is not None else 200,
     )
+
+
+@registrar_required
+def certificate_detail(request: HttpRequest, certificate_id: int) -> HttpResponse:
+    return _certificate_page(request, certificate_id)
 
 
 @require_POST
 @registrar_required
 def certificate_revoke(request: HttpRequest, certificate_id: int) -> HttpResponse:
     certificate = get_object_or_404(Certificate, pk=certificate_id)
-    form = ReasonForm(request.POST)
-    if form.is_valid():
-        try:
-            services.certificate_revoke(
-                certificate=certificate, by=request.user, reason=form.cleaned_data["reason"]
-            )
-        except services.CertificationError as exc:
-            messages.error(request, " ".join(exc.reasons))
-        else:
-            messages.success(request, _("Certificat révoqué."))
+    form = RevokeForm(request.POST, number=certificate.number)
+    if not form.is_valid():
+        # Nothing changes: the page comes back with the reason kept and the consequence stated.
+        return _certificate_page(request, certificate_id, form=form)
+    try:
+        services.certificate_revoke(
+            certificate=certificate, by=request.user, reason=form.cleaned_data["reason"]
+        )
+    except services.CertificationError as exc:
+        messages.error(request, " ".join(exc.reasons))
     else:
-        messages.error(request, _("Un motif est obligatoire pour révoquer un certificat."))
+        messages.success(request, _("Certificat révoqué."))
     return redirect("certification:registrar-certificate", certificate_id=certificate.pk)
 
 
@@ -354,6 +411,11 @@ urlpatterns: list[URLPattern] = [
         "scolarite/jurys/<int:programme_year_id>/deliberer/",
         jury_deliberate,
         name="registrar-jury-deliberate",
+    ),
+    path(
+        "scolarite/jurys/<int:programme_year_id>/date-prevue/",
+        jury_date,
+        name="registrar-jury-date",
     ),
     path(
         "scolarite/jurys/<int:programme_year_id>/certificats/",

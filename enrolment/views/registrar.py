@@ -23,6 +23,7 @@ from openpyxl import Workbook
 from cnam_cs.spreadsheet_safety import neutralise
 
 from .. import services
+from ..forms import NewPasswordForm
 from ..freeze import FrozenError
 from ..models import Enrolment, EnrolmentStatusChange, Payment
 from ..registrar_forms import (
@@ -37,6 +38,7 @@ from ..registrar_forms import (
 from ..registrar_selectors import (
     balance_of,
     dashboard_years,
+    enrol_defaults,
     enrolments_search,
     enrolments_with_fees,
     pending_enrolments,
@@ -176,7 +178,7 @@ def enrolment_export(request: HttpRequest, fmt: str) -> HttpResponse:
 
 @registrar_required
 def enrol(request: HttpRequest) -> HttpResponse:
-    form = EnrolForm(request.POST or None, initial=request.GET.dict() or None)
+    form = EnrolForm(request.POST or None, initial=_enrol_initial(request))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         new_student = None
@@ -208,6 +210,21 @@ def enrol(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("Inscription enregistrée (dossier existant repris)."))
             return redirect("enrolment:registrar-enrolment", enrolment_id=enrolment.pk)
     return render(request, "enrolment/registrar/enrol.html", {"form": form})
+
+
+def _enrol_initial(request: HttpRequest) -> dict[str, Any]:
+    """The query string (« ?programme_year=… »), over the promotion's usual choices."""
+    asked = request.GET.get("programme_year", "")
+    valid = asked.isascii() and asked.isdigit() and len(asked) < 10
+    defaults = enrol_defaults(programme_year_id=int(asked) if valid else None)
+    initial: dict[str, Any] = {}
+    if defaults.programme_year is not None:
+        initial = {
+            "programme_year": defaults.programme_year.pk,
+            "ues": [ue.pk for ue in defaults.ues],
+            "fees_due": defaults.fees_due,
+        }
+    return {**initial, **request.GET.dict()}
 
 
 def _enrolment(enrolment_id: int) -> Enrolment:
@@ -287,7 +304,12 @@ def enrolment_fees(request: HttpRequest, enrolment_id: int) -> HttpResponse:
         services.fees_set(
             enrolment=enrolment, fees_due=form.cleaned_data["fees_due"], by=request.user
         )
-        messages.success(request, _("Frais dus enregistrés."))
+        # The parsed amount, echoed back: « 600,50 » typed must read 600,50 €, never 60 050 €.
+        messages.success(
+            request,
+            _("Frais dus enregistrés : %(amount)s.")
+            % {"amount": format_euros(form.cleaned_data["fees_due"])},
+        )
         return redirect("enrolment:registrar-enrolment", enrolment_id=enrolment.pk)
     return _detail(request, enrolment, fees_form=form)
 
@@ -310,7 +332,7 @@ def _money_movement(
         except services.EnrolmentError as exc:
             form.add_error(None, exc.message)
         else:
-            messages.success(request, done)
+            messages.success(request, done % {"amount": format_euros(form.cleaned_data["amount"])})
             return redirect("enrolment:registrar-enrolment", enrolment_id=enrolment.pk)
     return _detail(request, enrolment, **{form_name: form})
 
@@ -323,7 +345,7 @@ def enrolment_payment(request: HttpRequest, enrolment_id: int) -> HttpResponse:
         enrolment_id,
         form_class=PaymentForm,
         record=services.payment_record,
-        done=_("Paiement enregistré."),
+        done=_("Paiement de %(amount)s enregistré."),
         form_name="payment_form",
     )
 
@@ -336,7 +358,7 @@ def enrolment_refund(request: HttpRequest, enrolment_id: int) -> HttpResponse:
         enrolment_id,
         form_class=RefundForm,
         record=services.refund_record,
-        done=_("Remboursement enregistré."),
+        done=_("Remboursement de %(amount)s enregistré."),
         form_name="refund_form",
     )
 
@@ -374,6 +396,7 @@ class InvitationConfirmView(auth_views.PasswordResetConfirmView):
     """A new student chooses a password from the invitation (one-time token, 1 h)."""
 
     template_name = "enrolment/registrar/invitation_confirm.html"
+    form_class = NewPasswordForm
     success_url = reverse_lazy("login")
     post_reset_login = False
 

@@ -49,7 +49,13 @@ def test_registrar_carries_the_cohort_through_the_jury_lifecycle(
     # RSV207-CT stays a draft for the four students.
     good, makeup = world.students["good"], world.students["makeup"]
     confirm_decisions = (
-        "Je confirme : les décisions des 4 élèves seront enregistrées et la promotion figée."
+        "Je confirme : les notes des 4 élèves seront verrouillées, leurs décisions enregistrées "
+        "et la promotion figée (évaluations, séances tenues, UE)."
+    )
+    confirm_rectificatif = (
+        "Je confirme : cette délibération remplace la précédente ; les décisions des 4 élèves "
+        "seront recalculées et leurs notes verrouillées. 1 note en cours de correction sera "
+        "publiée."
     )
     jury_url = live_server.url + reverse("certification:registrar-jury", args=[world.py.pk])
     sign_in(page, live_server.url, world.registrar.username)
@@ -68,8 +74,9 @@ def test_registrar_carries_the_cohort_through_the_jury_lifecycle(
     expect(page.get_by_role("heading", name="Délibérations")).to_be_visible()
     assert not world.py.juries.exists()
     drafts.get_by_role("link", name=re.compile("^RSV207")).first.click()
-    page.get_by_role("button", name="Publier").click()
-    expect(page.get_by_text("4 note(s) publiée(s)")).to_be_visible()
+    page.get_by_role("link", name="Publier…").click()
+    page.get_by_role("button", name="Publier 4 notes").click()
+    expect(page.get_by_text("4 notes publiées")).to_be_visible()
     page.goto(jury_url)
     expect(page.get_by_text("encore en brouillon")).to_have_count(0)
     deliberate(page, confirm_decisions)
@@ -83,7 +90,9 @@ def test_registrar_carries_the_cohort_through_the_jury_lifecycle(
     issue_form = page.locator("form").filter(
         has=page.get_by_role("button", name="Délivrer les certificats des élèves admis")
     )
-    issue_form.get_by_label("Je confirme la délivrance de 2 certificats.").check()
+    issue_form.get_by_label(
+        "Je confirme : 2 certificats seront délivrés et 2 élèves recevront un e-mail."
+    ).check()
     issue_form.get_by_role("button", name="Délivrer les certificats des élèves admis").click()
     expect(page.locator("#bulk-job")).to_have_attribute("data-finished", "1")
     expect(page.get_by_role("status")).to_contain_text("2 / 2")
@@ -104,12 +113,15 @@ def test_registrar_carries_the_cohort_through_the_jury_lifecycle(
     expect(grade_input).to_be_editable()
     grade_input.fill("8")
     page.get_by_role("button", name="Enregistrer les brouillons").click()
-    expect(page.get_by_text("1 note(s) enregistrée(s) en brouillon.")).to_be_visible()
+    expect(page.get_by_text("1 note enregistrée en brouillon.")).to_be_visible()
     grid_row = page.get_by_role("row").filter(has_text="Rousseau")
     expect(grid_row.get_by_role("link", name="brouillon")).to_be_visible()
     # The grid's « Publier » leaves a correction alone: it stays a draft.
-    page.get_by_role("button", name="Publier").click()
-    expect(page.get_by_text("0 note(s) publiée(s)")).to_be_visible()
+    page.get_by_role("link", name="Publier…").click()
+    expect(page.get_by_text("1 note en cours de correction n’est pas publiée")).to_be_visible()
+    expect(page.get_by_text("Aucune note à publier.")).to_be_visible()
+    expect(page.get_by_role("button", name=re.compile("^Publier"))).to_have_count(0)
+    page.get_by_role("link", name="Retour à la grille").click()
     expect(grid_row.get_by_role("link", name="brouillon")).to_be_visible()
     corrected = world.grade("good", world.ct207)
     assert (corrected.value, corrected.published, corrected.under_correction) == (8, False, True)
@@ -119,7 +131,7 @@ def test_registrar_carries_the_cohort_through_the_jury_lifecycle(
     expect(page.get_by_text("1 note est en cours de correction")).to_be_visible()
     page.get_by_label("Rectificatif (après une correction)").check()
     page.get_by_label("Motif").fill("Erreur de report en RSV207")
-    deliberate(page, confirm_decisions)
+    deliberate(page, confirm_rectificatif)
     expect(
         page.get_by_role("status").filter(
             has_text=re.compile(r"PV n° 2 — rectificatif du .* enregistré")
@@ -142,8 +154,18 @@ def test_registrar_carries_the_cohort_through_the_jury_lifecycle(
     assert screenshot.stat().st_size > 10_000
 
     # f. Revoke the flagged certificate: no replacement while Rousseau is not admis.
-    good_row.get_by_role("link", name=first_certificates[good.pk].number).click()
+    # Without the box ticked nothing happens, and the page says what revoking does.
+    flagged = first_certificates[good.pk]
+    good_row.get_by_role("link", name=flagged.number).click()
     page.get_by_label("Motif").fill("Ajournée au rectificatif")
+    page.get_by_role("button", name="Révoquer").click()
+    expect(page.get_by_text("Cochez la case de confirmation pour révoquer")).to_be_visible()
+    flagged.refresh_from_db()
+    assert flagged.revoked_at is None
+    page.get_by_label(
+        f"Je confirme : le certificat n° {flagged.number} ne sera plus valide ; la page de "
+        "vérification l'indiquera (« révoqué ») à quiconque le consulte."
+    ).check()
     page.get_by_role("button", name="Révoquer").click()
     expect(page.get_by_text("Certificat révoqué.")).to_be_visible()
     expect(page.get_by_text("Un nouveau certificat ne peut pas être délivré")).to_be_visible()
@@ -153,6 +175,7 @@ def test_registrar_carries_the_cohort_through_the_jury_lifecycle(
     old = first_certificates[makeup.pk]
     page.goto(live_server.url + reverse("certification:registrar-certificate", args=[old.pk]))
     page.get_by_label("Motif").fill("Erreur d'état civil")
+    page.get_by_label(re.compile(rf"le certificat n° {old.number} ne sera plus valide")).check()
     page.get_by_role("button", name="Révoquer").click()
     expect(page.get_by_text("Certificat révoqué.")).to_be_visible()
     page.get_by_role("button", name="Délivrer un nouveau certificat").click()

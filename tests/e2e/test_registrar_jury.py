@@ -29,7 +29,8 @@ def test_registrar_deliberates_issues_in_bulk_and_verifies(live_server, page, se
     page.goto(live_server.url + reverse("certification:registrar-jury", args=[cohort["py"].pk]))
     page.get_by_label("Membres du jury (un par ligne)").fill("Mme A\nM. B")
     page.get_by_label(
-        "Je confirme : les décisions des 4 élèves seront enregistrées et la promotion figée."
+        "Je confirme : les notes des 4 élèves seront verrouillées, leurs décisions enregistrées "
+        "et la promotion figée (évaluations, séances tenues, UE)."
     ).check()
     page.get_by_role("button", name="Enregistrer la délibération").click()
     expect(
@@ -39,7 +40,9 @@ def test_registrar_deliberates_issues_in_bulk_and_verifies(live_server, page, se
     # The label must name this form's own checkbox (the deliberation form has one too).
     issue = page.get_by_role("button", name="Délivrer les certificats des élèves admis")
     issue_form = page.locator("form").filter(has=issue)
-    issue_form.get_by_label("Je confirme la délivrance de 3 certificats.").check()
+    issue_form.get_by_label(
+        "Je confirme : 3 certificats seront délivrés et 3 élèves recevront un e-mail."
+    ).check()
     issue.click()
     expect(page.locator("#bulk-job")).to_have_attribute("data-finished", "1")
     expect(page.locator("#bulk-done")).to_have_text("3")
@@ -64,3 +67,39 @@ def _qr_url_of_pdf(pdf_path, tmp_path):
     codes = zxingcpp.read_barcodes(Image.open(png))
     assert len(codes) == 1, "the certificate carries exactly one QR code"
     return codes[0].text
+
+
+@pytest.mark.e2e
+@pytest.mark.django_db(transaction=True)
+def test_registrar_filters_and_sorts_the_jury_table_on_a_phone(live_server, page):
+    """At 390 px the page does not scroll sideways (the table does, inside its box); the
+    filter form and the sort links work without JavaScript tricks."""
+    page.set_default_timeout(5_000)
+    page.set_viewport_size({"width": 390, "height": 844})
+    cohort = make_cohort(3, failing=1, deliberated=True)  # 3 admis, 1 ajourné
+    registrar = RegistrarFactory()
+    sign_in(page, live_server, registrar.username)
+    for url in (
+        reverse("enrolment:registrar-home"),
+        reverse("certification:registrar-juries"),
+        reverse("certification:registrar-jury", args=[cohort["py"].pk]),
+    ):
+        page.goto(live_server.url + url)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, url
+
+    page.get_by_label("Décision (ou proposition)").select_option(label="ajourné")
+    page.get_by_role("button", name="Filtrer").click()
+    expect(page.get_by_role("status").filter(has_text="1 élève sur 4")).to_be_visible()
+    expect(page.locator(".jury-table tbody tr")).to_have_count(1)
+    expect(page.locator(".jury-table tbody tr td.decision strong")).to_have_text("ajourné")
+
+    page.get_by_role("link", name="Tout afficher").click()
+    page.get_by_role("link", name=re.compile("^RSV207")).click()  # highest first
+    header = page.get_by_role("columnheader", name=re.compile("^RSV207"))
+    expect(header).to_have_attribute("aria-sort", "descending")
+    expect(page.locator(".jury-table tbody tr").last).to_contain_text("8,50")
+    # The student's name stays in view while the table scrolls sideways.
+    page.locator(".table-responsive").evaluate("box => { box.scrollLeft = box.scrollWidth; }")
+    name = page.locator(".jury-table tbody th.sticky-col").first
+    box = name.bounding_box()
+    assert box is not None and box["x"] < 40

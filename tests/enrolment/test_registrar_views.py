@@ -1,12 +1,20 @@
 import io
+import re
 import zipfile
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from enrolment.models import Enrolment
-from tests.factories import EnrolmentFactory, RegistrarFactory, StaffFactory, UEFactory
+from tests.factories import (
+    EnrolmentFactory,
+    ProgrammeYearFactory,
+    RegistrarFactory,
+    StaffFactory,
+    UEFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -156,3 +164,109 @@ def test_the_status_form_offers_only_the_moves_the_state_machine_allows(client):
     withdrawn = EnrolmentFactory(status=Enrolment.Status.WITHDRAWN)
     page = client.get(reverse("enrolment:registrar-enrolment", args=[withdrawn.pk]))
     assert "ne peut plus changer" in page.content.decode()
+
+
+# --- New enrolment: defaults and one error for a missing identity (issue 10) -------------
+
+
+def _two_years():
+    """2024-2025 open with two UE and its students' fees; 2023-2024 deliberated (frozen)."""
+    open_year = ProgrammeYearFactory(year="2024-2025")
+    ues = [UEFactory(programme_year=open_year, code=c) for c in ("RSV206", "RSV207")]
+    for fees in ("1200", "1200", "1200", "600"):
+        EnrolmentFactory(programme_year=open_year, fees_due=Decimal(fees))
+    frozen = ProgrammeYearFactory(year="2023-2024", frozen_at=timezone.now())
+    UEFactory(programme_year=frozen, code="RSV206")
+    EnrolmentFactory(programme_year=frozen, fees_due=Decimal("900"))
+    return open_year, ues, frozen
+
+
+def _enrol_form(client, **params):
+    client.force_login(RegistrarFactory())
+    return client.get(reverse("enrolment:registrar-enrol"), params).context["form"]
+
+
+def test_a_new_enrolment_proposes_the_only_open_promotion_its_ue_and_its_usual_fees(client):
+    open_year, ues, _frozen = _two_years()
+    form = _enrol_form(client)
+    assert form["programme_year"].value() == open_year.pk
+    assert sorted(form["ues"].value()) == sorted(ue.pk for ue in ues)
+    assert form["fees_due"].value() == Decimal("1200")  # three of four students, not 600
+    html = form.as_div()
+    assert f'<option value="{open_year.pk}" selected>' in html
+    assert html.count("checked") == 2
+
+
+def test_the_promotion_in_the_address_wins_over_the_open_one(client):
+    _open_year, _ues, frozen = _two_years()
+    form = _enrol_form(client, programme_year=frozen.pk)
+    assert form["programme_year"].value() == str(frozen.pk)
+    assert form["fees_due"].value() == Decimal("900")
+
+
+def test_with_two_open_promotions_nothing_is_preselected_and_no_fee_is_invented(client):
+    first = ProgrammeYearFactory(year="2024-2025")
+    ProgrammeYearFactory(year="2025-2026")
+    UEFactory(programme_year=first)
+    form = _enrol_form(client)
+    assert form["programme_year"].value() is None
+    assert not form["ues"].value()
+    assert form["fees_due"].value() in (None, "")
+
+
+def test_a_promotion_without_students_leaves_the_fees_empty(client):
+    year = ProgrammeYearFactory(year="2025-2026")
+    UEFactory(programme_year=year)
+    form = _enrol_form(client)
+    assert form["programme_year"].value() == year.pk
+    assert form["fees_due"].value() is None
+
+
+def test_a_missing_identity_gives_one_message_naming_the_missing_fields(client):
+    ue = UEFactory()
+    client.force_login(RegistrarFactory())
+    response = client.post(
+        reverse("enrolment:registrar-enrol"),
+        {
+            "programme_year": ue.programme_year.pk,
+            "number": "2599997",
+            "first_name": "Nina",
+            "ues": [ue.pk],
+            "fees_due": "1200",
+        },
+    )
+    html = response.content.decode()
+    message = (
+        "Numéro inconnu : pour inscrire un nouvel élève, renseignez aussi ces champs : nom, "
+        "date de naissance, adresse e-mail personnelle."
+    )
+    assert html.count(message) == 1
+    assert "Obligatoire" not in html
+    # The message sits under the first missing field; the other missing ones point to it.
+    for name in ("last_name", "birth_date", "email"):
+        tag = re.search(rf'<input [^>]*name="{name}"[^>]*>', html)[0]
+        assert 'aria-invalid="true"' in tag and "is-invalid" in tag, name
+        assert 'aria-describedby="id_last_name_error"' in tag, name
+    assert 'id="id_last_name_error"' in html
+    first_name = re.search(r'<input [^>]*name="first_name"[^>]*>', html)[0]
+    assert "is-invalid" not in first_name
+    assert not Enrolment.objects.filter(student__number="2599997").exists()
+
+
+def test_one_missing_identity_field_is_named_alone(client):
+    ue = UEFactory()
+    client.force_login(RegistrarFactory())
+    response = client.post(
+        reverse("enrolment:registrar-enrol"),
+        {
+            "programme_year": ue.programme_year.pk,
+            "number": "2599996",
+            "last_name": "Nouveau",
+            "first_name": "Nina",
+            "birth_date": "1995-01-02",
+            "ues": [ue.pk],
+            "fees_due": "1200",
+        },
+    )
+    assert "renseignez aussi le champ adresse e-mail personnelle." in response.content.decode()
+    assert not Enrolment.objects.filter(student__number="2599996").exists()

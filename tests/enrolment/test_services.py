@@ -3,6 +3,7 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 
 from enrolment import services
 from enrolment.models import Enrolment, EnrolmentStatusChange, Payment
@@ -114,3 +115,19 @@ def test_refund_needs_a_reason_and_payment_a_positive_amount():
         )
     assert not Payment.objects.exists()
     RegistrarFactory()
+
+
+def test_the_planned_jury_date_is_set_cleared_and_logged_even_after_the_jury(caplog):
+    """Informational: it stays open after a deliberation (a second session has its own)."""
+    py = ProgrammeYearFactory(frozen_at=timezone.now())
+    registrar = RegistrarFactory()
+    with caplog.at_level("INFO", logger="enrolment.services"):
+        services.programme_year_set_jury_date(
+            programme_year=py, jury_planned_on=dt.date(2025, 9, 20), by=registrar
+        )
+    py.refresh_from_db()
+    assert py.jury_planned_on == dt.date(2025, 9, 20)
+    assert "planned jury date" in caplog.text and str(registrar.pk) in caplog.text
+    services.programme_year_set_jury_date(programme_year=py, jury_planned_on=None, by=registrar)
+    py.refresh_from_db()
+    assert py.jury_planned_on is None
