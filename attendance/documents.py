@@ -7,6 +7,7 @@ from math import ceil
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from enrolment.documents import (
     ProgrammeInfo,
@@ -18,7 +19,8 @@ from enrolment.documents import (
 from enrolment.models import Enrolment
 
 from .models import Session
-from .rules import SITES, RoomCodeError, Site, parse_room
+from .rooms import code_reading
+from .rules import SITES, Site
 
 ARRIVAL_MINUTES = 15
 
@@ -102,10 +104,10 @@ def exam_sessions(
 def _notice(session: Session, *, now: dt.datetime) -> ExamNotice:
     site = Site(session.site)
     info = SITES[site]
-    try:
-        room_description = parse_room(code=session.room, site=site).describe()
-    except RoomCodeError:
-        room_description = f"salle {session.room}"  # an odd code is still printed as given
+    # An odd code is still printed as given.
+    room_description = code_reading(code=session.room, site=site) or _("salle %(code)s") % {
+        "code": session.room
+    }
     return ExamNotice(
         session_id=session.pk,
         ue_code=session.ue.code,

@@ -1,7 +1,7 @@
 """The student's planning: sessions by week, where they take place, and the iCalendar feed."""
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -14,17 +14,15 @@ from enrolment.models import Enrolment, StudentProfile, User
 
 from . import feed_tokens
 from .models import Attendance, CalendarFeed, Session, SessionChange
-from .rules import SITES, RoomCodeError, Site, SiteInfo, parse_room
+from .rooms import code_reading
+from .rules import SITES, Site, SiteInfo
 
 REMINDER = dt.timedelta(hours=1)
 
 
 def room_reading(session: Session) -> str:
     """« accès 21, 2e étage, salle 32 », or the code as typed when it cannot be read."""
-    try:
-        return parse_room(code=session.room, site=Site(session.site)).describe()
-    except (RoomCodeError, ValueError):
-        return session.room
+    return code_reading(code=session.room, site=session.site) or session.room
 
 
 @dataclass(frozen=True)
@@ -33,6 +31,9 @@ class PlannedSession:
     site: SiteInfo
     room: str
     moves: tuple[SessionChange, ...]
+    # « Cours 3 sur 8 »: the session's rank among its UE's sessions of the same kind.
+    number: int = 1
+    of_kind: int = 1
 
     @property
     def cancelled(self) -> bool:
@@ -72,9 +73,22 @@ def student_sessions(enrolment: Enrolment) -> list[PlannedSession]:
         )
         .order_by("start", "pk")
     )
-    return [
-        PlannedSession(s, SITES[Site(s.site)], room_reading(s), tuple(s.moves)) for s in sessions
-    ]
+    totals = Counter((s.ue_id, s.kind) for s in sessions)
+    seen: Counter[tuple[int, str]] = Counter()
+    planned = []
+    for s in sessions:
+        seen[s.ue_id, s.kind] += 1
+        planned.append(
+            PlannedSession(
+                s,
+                SITES[Site(s.site)],
+                room_reading(s),
+                tuple(s.moves),
+                number=seen[s.ue_id, s.kind],
+                of_kind=totals[s.ue_id, s.kind],
+            )
+        )
+    return planned
 
 
 def by_week(planned: Iterable[PlannedSession]) -> list[Week]:

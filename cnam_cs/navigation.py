@@ -4,9 +4,12 @@ from dataclasses import dataclass
 
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from enrolment.roles import roles_of
+
+StrOrPromise = str | Promise
 
 
 @dataclass(frozen=True)
@@ -16,7 +19,7 @@ class NavItem:
     active: bool
 
 
-MENUS: dict[str, tuple[tuple[str, str], ...]] = {
+MENUS: dict[str, tuple[tuple[StrOrPromise, str], ...]] = {
     "student": (
         (_("Tableau de bord"), "certification:student-dashboard"),
         (_("Inscription"), "enrolment:student-enrolment"),
@@ -28,7 +31,7 @@ MENUS: dict[str, tuple[tuple[str, str], ...]] = {
         (_("Mes données"), "enrolment:student-profile"),
     ),
     "teacher": (
-        (_("Mes UE"), "grading:staff-home"),
+        (_("Mes UE"), "certification:staff-home"),
         (_("Assiduité"), "attendance:staff-sessions"),
     ),
     "registrar": (
@@ -36,30 +39,53 @@ MENUS: dict[str, tuple[tuple[str, str], ...]] = {
         (_("Inscriptions"), "enrolment:registrar-enrolments"),
         (_("Jury"), "certification:registrar-juries"),
         (_("Certificats"), "certification:registrar-certificates"),
+        (_("Justificatifs"), "attendance:registrar-justifications"),
     ),
 }
 MENU_TITLES = {"student": _("Élève"), "teacher": _("Enseignant·e"), "registrar": _("Scolarité")}
 
 
-def _items(request: HttpRequest, role: str) -> list[NavItem]:
-    items = []
-    for label, name in MENUS[role]:
+HELP = (_("Aide"), "help")
+
+
+def _resolve(entries: tuple[tuple[StrOrPromise, str], ...]) -> list[tuple[str, str]]:
+    resolved = []
+    for label, name in entries:
         try:
-            url = reverse(name)
+            resolved.append((str(label), reverse(name)))
         except NoReverseMatch:
             continue
-        items.append(NavItem(str(label), url, request.path.startswith(url) and url != "/"))
-    return items
+    return resolved
+
+
+def _active_url(path: str, urls: list[str]) -> str | None:
+    """The most specific menu address the page lies under: /scolarite/jurys/1/ is « Jury »,
+    not also « Scolarité » (/scolarite/). The home page "/" is nobody's prefix."""
+    matching = [url for url in urls if url != "/" and path.startswith(url)]
+    return max(matching, key=len, default=None)
 
 
 def navigation(request: HttpRequest) -> dict[str, object]:
     user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return {"nav_menus": [], "user_roles": frozenset()}
-    roles = roles_of(user)
+    roles = roles_of(user) if user is not None and user.is_authenticated else frozenset()
     menus = [
-        (str(MENU_TITLES[role]), _items(request, role))
+        (str(MENU_TITLES[role]), _resolve(MENUS[role]))
         for role in ("student", "teacher", "registrar")
         if role in roles
     ]
-    return {"nav_menus": [(title, items) for title, items in menus if items], "user_roles": roles}
+    help_entry = _resolve((HELP,))
+    urls = [url for _title, entries in menus for _label, url in entries]
+    urls += [url for _label, url in help_entry]
+    # One item at most is active on any page, whatever the number of menus shown.
+    active = _active_url(request.path, urls)
+    nav_menus = [
+        (title, [NavItem(label, url, url == active) for label, url in entries])
+        for title, entries in menus
+        if entries
+    ]
+    nav_help = [NavItem(label, url, url == active) for label, url in help_entry]
+    return {
+        "nav_menus": nav_menus,
+        "nav_help": nav_help[0] if nav_help else None,
+        "user_roles": roles,
+    }

@@ -1,11 +1,13 @@
 """Public pages: certificate verification (no sign-in), throttled per client address."""
 
 import hashlib
+import re
 
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from cnam_cs.body_limits import body_limit
@@ -16,6 +18,34 @@ from ..models import Certificate
 
 THROTTLE_LIMIT = 30  # lookups per client address per minute
 THROTTLE_WINDOW = 60
+
+# Verification codes are secrets.token_urlsafe(24): letters (case matters), digits, - and _.
+_CODE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# A certificate number (CS2600A-2025-00001) is printed in clear: it must not open the page,
+# or anyone could walk through the numbers and read every holder's name.
+_NUMBER = re.compile(r"[A-Za-z0-9]+-[0-9]{4}-[0-9]{5}")
+
+
+def typed_code(text: str) -> str:
+    """The verification code in what a person typed or pasted: spaces and line breaks
+    dropped, the printed address (…/verifier/<code>) cut down to its code. Case is kept."""
+    code = "".join(text.split())
+    code = code.rsplit("/verifier/", 1)[-1]
+    return code.split("?", 1)[0].split("#", 1)[0].strip("/")
+
+
+def _code_error(code: str) -> str | None:
+    if _NUMBER.fullmatch(code):
+        return _(
+            "C'est le numéro du certificat : saisissez le code de vérification, imprimé à la "
+            "fin de l'adresse sous le QR code, ou déposez le fichier PDF."
+        )
+    if not _CODE.fullmatch(code):
+        return _(
+            "Saisissez le code de vérification imprimé à la fin de l'adresse sous le QR code "
+            "du certificat (lettres, chiffres, « - » et « _ »)."
+        )
+    return None
 
 
 def _throttled(request: HttpRequest) -> bool:
@@ -81,6 +111,14 @@ def verify_upload(request: HttpRequest) -> HttpResponse:
     « révoqué » when it is a revoked one's, « inconnu » otherwise; the holder always named."""
     outcome = None
     form = VerifyUploadForm()
+    typed = request.GET.get("code")
+    code_error = None
+    if request.method == "GET" and typed is not None:
+        # « Vérifier par le code »: an unknown code gets the verify page's plain 404.
+        code = typed_code(typed)
+        code_error = _code_error(code)
+        if code_error is None:
+            return redirect("certification:verify", code=code)
     if request.method == "POST":
         form = VerifyUploadForm(request.POST, request.FILES)
         if form.is_valid():
@@ -92,7 +130,9 @@ def verify_upload(request: HttpRequest) -> HttpResponse:
             )
             outcome = {"facts": _public_facts(certificate) if certificate else None}
     return render(
-        request, "certification/public/verify_upload.html", {"form": form, "outcome": outcome}
+        request,
+        "certification/public/verify_upload.html",
+        {"form": form, "outcome": outcome, "typed_code": typed or "", "code_error": code_error},
     )
 
 

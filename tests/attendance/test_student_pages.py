@@ -48,7 +48,7 @@ def test_planning_marks_moved_and_cancelled_sessions():
     session(c.rsv207, days=5, cancelled=True)
     html = signed_in(s).get(reverse("attendance:student-planning")).content.decode()
     assert "Déplacée" in html
-    assert "Initialement prévue le 1 décembre 2026 à 18:30, salle 33.0.05." in html
+    assert "Initialement prévue le 1er décembre 2026 à 18:30, salle 33.0.05." in html
     assert "Salle indisponible." in html
     assert "Annulée" in html
     assert "session-cancelled" in html
