@@ -148,7 +148,13 @@ def test_translations_keep_placeholders_and_markup(po_entries):
 
 
 # Names that read the same in English: sites, the managing unit, the address.
-SAME_IN_ENGLISH = {"EPN12 Santé-Solidarité — Cnam", "La Plaine Saint-Denis"}
+SAME_IN_ENGLISH = {
+    "EPN12 Santé-Solidarité — Cnam",
+    "Cnam — EPN12 Santé-Solidarité",
+    "La Plaine Saint-Denis",
+    "VAE / VAP",
+    "292 rue Saint-Martin, 75003 Paris",
+}
 
 
 def test_translations_are_english_not_copies_of_the_french(po_entries):
