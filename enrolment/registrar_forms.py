@@ -17,6 +17,18 @@ from .validators import check_free_text
 MONEY_MAX = Decimal("9999999.99")
 
 
+def money_field(label: str, *, minimum: str = "0", **kwargs: Any) -> LocalizedDecimalField:
+    """An amount in euros, read and shown the French way (« 1 200,50 »)."""
+    return LocalizedDecimalField(
+        label=label,
+        min_value=Decimal(minimum),
+        max_value=MONEY_MAX,
+        decimal_places=2,
+        display_places=2,
+        **kwargs,
+    )
+
+
 @check_free_text
 class EnrolmentFilterForm(forms.Form):
     q = forms.CharField(label=_("Nom ou numéro"), required=False, max_length=100)
@@ -76,12 +88,8 @@ class EnrolForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Les UE de la promotion choisie."),
     )
-    fees_due = LocalizedDecimalField(
-        label=_("Frais dus (€)"),
-        min_value=Decimal("0"),
-        max_value=MONEY_MAX,
-        decimal_places=2,
-        display_places=2,
+    fees_due = money_field(
+        _("Frais dus (€)"),
         help_text=_(
             "Prérempli avec le montant le plus fréquent de la promotion, s'il y en a un : "
             "ajustez-le en cas de réduction ou de prise en charge."
@@ -158,13 +166,7 @@ class TransitionForm(forms.Form):
 
 class FeesForm(forms.Form):
     prefix = "fees"
-    fees_due = LocalizedDecimalField(
-        label=_("Frais dus (€)"),
-        min_value=Decimal("0"),
-        max_value=MONEY_MAX,
-        decimal_places=2,
-        display_places=2,
-    )
+    fees_due = money_field(_("Frais dus (€)"))
 
 
 class PaymentForm(forms.Form):
@@ -172,26 +174,14 @@ class PaymentForm(forms.Form):
     date = forms.DateField(
         label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
-    amount = LocalizedDecimalField(
-        label=_("Montant (€)"),
-        min_value=Decimal("0.01"),
-        max_value=MONEY_MAX,
-        decimal_places=2,
-        display_places=2,
-    )
+    amount = money_field(_("Montant (€)"), minimum="0.01")
     means = forms.ChoiceField(label=_("Moyen de paiement"), choices=Payment.Means.choices)
 
 
 @check_free_text
 class RefundForm(PaymentForm):
     prefix = "refund"
-    amount = LocalizedDecimalField(
-        label=_("Montant remboursé (€)"),
-        min_value=Decimal("0.01"),
-        max_value=MONEY_MAX,
-        decimal_places=2,
-        display_places=2,
-    )
+    amount = money_field(_("Montant remboursé (€)"), minimum="0.01")
     reason = forms.CharField(label=_("Motif"), max_length=300)
 
 

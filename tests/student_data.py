@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from attendance.models import Attendance, Session
@@ -91,6 +92,11 @@ def signed_in(s: StudentProfile) -> Client:
     client = Client()
     client.force_login(s.user)  # django-axes needs a request: sign-in itself is tested apart
     return client
+
+
+def page(s: StudentProfile, name: str = "certification:student-certification") -> str:
+    """The HTML of one of the student's own pages."""
+    return signed_in(s).get(reverse(name)).content.decode()
 
 
 def grade(assessment: Assessment, e: Enrolment, **kwargs: object) -> Grade:

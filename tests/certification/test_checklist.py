@@ -19,17 +19,13 @@ from tests.student_data import (
     cohort,
     enrol,
     grade,
+    page,
     passing_grades,
     session,
-    signed_in,
     student,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def page(s, name="certification:student-certification") -> str:
-    return signed_in(s).get(reverse(name)).content.decode()
 
 
 def conditions(e, **kwargs):
