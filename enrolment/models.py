@@ -302,6 +302,10 @@ class Payment(models.Model):
         FUNDING = "funding", _("Prise en charge (employeur, OPCO, CPF)")
         OTHER = "other", _("Autre")
 
+    class Source(models.TextChoices):
+        REGISTRAR = "registrar", _("Saisi par la scolarité")
+        COHORT_IMPORT = "cohort_import", _("Import de promotion")
+
     enrolment = models.ForeignKey(Enrolment, on_delete=models.PROTECT, related_name="payments")
     date = models.DateField(_("date"))
     amount = models.DecimalField(_("montant"), max_digits=9, decimal_places=2)
@@ -310,6 +314,11 @@ class Payment(models.Model):
     recorded_at = models.DateTimeField(_("enregistré le"), auto_now_add=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # A re-import replaces only the payments an import wrote: never one the registrar typed,
+    # whatever its reason says.
+    source = models.CharField(
+        _("origine"), max_length=16, choices=Source, default=Source.REGISTRAR, editable=False
     )
 
     class Meta:

@@ -595,10 +595,11 @@ def _write_enrolment_ues(
 def _write_payments(
     cohort: CohortData, enrolments: dict[str, Enrolment], report: ImportReport, *, by: User | None
 ) -> None:
-    """The file is the truth for imported payments (tagged by their reason); others stay."""
+    """The file is the truth for the payments an import wrote (``source``); others stay."""
     stored: dict[int, list[Payment]] = {}
     for payment in Payment.objects.filter(
-        enrolment_id__in=[e.pk for e in enrolments.values()], reason=IMPORT_REASON
+        enrolment_id__in=[e.pk for e in enrolments.values()],
+        source=Payment.Source.COHORT_IMPORT,
     ):
         stored.setdefault(payment.enrolment_id, []).append(payment)
     add, remove = [], []
@@ -619,6 +620,7 @@ def _write_payments(
                     amount=amount,
                     means=Payment.Means.OTHER,
                     reason=IMPORT_REASON,
+                    source=Payment.Source.COHORT_IMPORT,
                     recorded_by=by,
                 )
                 for _ in range(count)

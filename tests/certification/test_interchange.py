@@ -1,5 +1,6 @@
 """Cohort import (INTERCHANGE.md « Import file »): refusals with paths, idempotence, scoping."""
 
+import datetime as dt
 import io
 from collections.abc import Callable
 from decimal import Decimal
@@ -14,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from attendance.models import Attendance, Session
 from certification.interchange import CohortImportError, cohort_import
 from enrolment.models import Enrolment, EnrolmentStatusChange, Payment, StudentProfile, User
+from enrolment.services import refund_record
 from grading.models import Grade, GradeHistory
 from grading.services import grades_lock
 from tests.certification.cohort_docs import clone, cohort, encode, row_counts, student
@@ -464,6 +466,28 @@ def test_payments_are_matched_as_a_multiset():
     doc["students"][0]["payments"] = doc["students"][0]["payments"][:1]
     cohort_import(data=encode(doc), by=None)
     assert list(Payment.objects.values_list("amount", flat=True)) == [Decimal("600.00")]
+
+
+def test_a_payment_typed_with_the_import_reason_survives_the_next_import():
+    doc = cohort(students=1)
+    doc["students"][0]["payments"] = [{"date": "2024-09-30", "amount": "600.00"}]
+    cohort_import(data=encode(doc), by=None)
+    enrolment = Enrolment.objects.get(student__number=doc["students"][0]["number"])
+    typed = refund_record(
+        enrolment=enrolment,
+        date=dt.date(2025, 1, 10),
+        amount=Decimal("50.00"),
+        means=Payment.Means.TRANSFER,
+        reason="Import de promotion",  # the words the importer writes, typed by a person
+        by=None,
+    )
+    report = cohort_import(data=encode(doc), by=None)
+    assert Payment.objects.filter(pk=typed.pk).exists()
+    assert report.deleted["payment"] == 0
+    assert sorted(Payment.objects.values_list("amount", "source")) == [
+        (Decimal("-50.00"), Payment.Source.REGISTRAR),
+        (Decimal("600.00"), Payment.Source.COHORT_IMPORT),
+    ]
 
 
 def test_keys_are_scoped_to_programme_and_year():
