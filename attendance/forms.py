@@ -6,8 +6,8 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 
-from cnam_cs.body_limits import size_label
 from enrolment.validators import check_free_text
+from lib.body_limits import size_label
 
 from . import rules
 from .models import Attendance, Session

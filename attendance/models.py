@@ -7,8 +7,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from cnam_cs.storage import private_storage
 from enrolment.models import UE, Enrolment
+from lib.storage import private_storage
 
 
 class Session(models.Model):

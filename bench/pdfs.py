@@ -33,10 +33,10 @@ def main() -> None:
     from django.db.models import Count, Q
 
     from attendance.documents import convocation, exam_sessions
-    from cnam_cs.pdf import render_pdf
     from enrolment.documents import scolarite_certificate
     from enrolment.models import Enrolment
     from grading.documents import transcript
+    from lib.pdf import render_pdf
 
     call_command("migrate", verbosity=0)
     try:

@@ -5,8 +5,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from cnam_cs.storage import private_storage
 from enrolment.models import Enrolment, ProgrammeYear
+from lib.storage import private_storage
 
 
 class Jury(models.Model):

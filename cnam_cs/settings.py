@@ -65,7 +65,7 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     # Before CSRF, which reads the whole body to find the token (SECURITY.md #30).
-    "cnam_cs.body_limits.BodyLimitMiddleware",
+    "lib.body_limits.BodyLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -160,7 +160,7 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_ENABLE_ACCESS_FAILURE_LOG = True  # the account-wide limit counts these rows
 AXES_HANDLER = "enrolment.signin_lockout.SignInLockoutHandler"
 AXES_USERNAME_CALLABLE = "enrolment.signin_lockout.axes_username"
-AXES_CLIENT_IP_CALLABLE = "cnam_cs.client_address.client_address"
+AXES_CLIENT_IP_CALLABLE = "lib.client_address.client_address"
 AXES_LOCKOUT_CALLABLE = "enrolment.signin_lockout.lockout_response"
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_VERBOSE = False
@@ -212,7 +212,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024 // 2
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024 // 2
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
 # The largest file any form takes; pages state their own lower limits with @body_limit
-# (cnam_cs/body_limits.py). Bodies past it answer 413 before a byte is read.
+# (lib/body_limits.py). Bodies past it answer 413 before a byte is read.
 MAX_UPLOAD_BYTES = int(os.environ.get("DJANGO_MAX_UPLOAD_BYTES", str(5 * 1024 * 1024)))
 # An absence justification (PDF, JPEG or PNG), sent by a student or a teacher; at most
 # MAX_UPLOAD_BYTES whatever is set here.
@@ -297,7 +297,7 @@ SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "31536000" if HT
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS
 # Behind the TLS proxy, which must *append* the client to X-Forwarded-For (docs/deploy.md):
-# cnam_cs/client_address.py then reads that last entry instead of the proxy's REMOTE_ADDR.
+# lib/client_address.py then reads that last entry instead of the proxy's REMOTE_ADDR.
 BEHIND_PROXY = env_bool("DJANGO_BEHIND_PROXY", False)
 if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -13,7 +13,7 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from attendance.models import Attendance
-from cnam_cs.body_limits import LimitedUploadHandler
+from lib.body_limits import LimitedUploadHandler
 from tests.factories import SessionFactory
 from tests.grading.staff_world import make_world
 

@@ -1,4 +1,4 @@
-"""The PDF foundation (cnam_cs/pdf.py, cnam_cs/downloads.py): what a PDF may fetch, what it
+"""The PDF foundation (lib/pdf.py, lib/downloads.py): what a PDF may fetch, what it
 carries (PDF/A-3b, metadata) and that a long-lived process does not keep growing."""
 
 import datetime as dt
@@ -10,9 +10,9 @@ import pytest
 from pypdf import PdfReader
 from weasyprint.urls import URLFetchingError
 
-from cnam_cs import pdf
-from cnam_cs.downloads import ascii_filename, pdf_response
 from enrolment.documents import ProgrammeInfo, ScolariteCertificate, StudentIdentity, UELine
+from lib import pdf
+from lib.downloads import ascii_filename, pdf_response
 from tests.pdf_builders import document_case, pdf_text
 
 EVIL = '<link rel="attachment" href="file:///etc/passwd">'

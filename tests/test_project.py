@@ -175,7 +175,7 @@ def test_brute_force_protection_is_on() -> None:
     assert settings.AXES_FAILURE_LIMIT <= 5
     # django-ipware is not installed: without this callable axes would read REMOTE_ADDR,
     # which behind the proxy is the proxy itself for every client.
-    assert settings.AXES_CLIENT_IP_CALLABLE == "cnam_cs.client_address.client_address"
+    assert settings.AXES_CLIENT_IP_CALLABLE == "lib.client_address.client_address"
     assert settings.AXES_USERNAME_CALLABLE == "enrolment.signin_lockout.axes_username"
     assert settings.AXES_ENABLE_ACCESS_FAILURE_LOG is True
 

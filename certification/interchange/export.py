@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from certification.selectors import EnrolmentResult, cohort_results
-from cnam_cs.spreadsheet_safety import neutralise
 from enrolment.models import UE, ProgrammeYear
+from lib.spreadsheet_safety import neutralise
 
 
 class UnknownCohortError(LookupError):

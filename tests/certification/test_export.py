@@ -11,8 +11,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from certification.interchange import cohort_import
-from cnam_cs.spreadsheet_safety import neutralise
 from enrolment.models import Enrolment
+from lib.spreadsheet_safety import neutralise
 from tests.certification.cohort_docs import cohort, encode
 
 pytestmark = pytest.mark.django_db

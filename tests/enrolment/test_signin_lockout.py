@@ -13,10 +13,10 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
-from cnam_cs.client_address import client_address
 from enrolment import signin_lockout
 from enrolment.auth import canonical_username
 from enrolment.signin_lockout import counted_failures
+from lib.client_address import client_address
 from tests.factories import PASSWORD, UserFactory
 from tests.student_data import student
 

@@ -21,10 +21,6 @@ def neutralise(cell: object) -> str:
     return text
 
 
-def neutralise_row(cells: list[object]) -> list[str]:
-    return [neutralise(cell) for cell in cells]
-
-
 MAX_XLSX_ENTRIES = 100
 MAX_XLSX_UNCOMPRESSED = 20 * 1024 * 1024
 _XML_SCAN_BYTES = 4096  # a DOCTYPE can only stand before the root element
