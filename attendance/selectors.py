@@ -1,7 +1,7 @@
 """Reads of the attendance app, scoped by who asks and built set-wise (no query per student)."""
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -47,8 +47,20 @@ def roll_rows(session: Session) -> list[RollRow]:
     return [RollRow(e, recorded.get(e.pk)) for e in enrolments]
 
 
-def _held(session: Session, now: datetime) -> bool:
-    return not session.cancelled and session.end <= now
+def session_attendance(
+    session: Session, mark: Attendance | None, *, now: datetime
+) -> rules.SessionAttendance:
+    """What the absence rules read of one session for one student: the one definition of a
+    session held (ended, not cancelled) and of a student without a roll line (present)."""
+    return rules.SessionAttendance(
+        minutes=session.minutes,
+        kind=rules.SessionKind(session.kind),
+        held=not session.cancelled and session.end <= now,
+        presence=rules.Presence(mark.presence) if mark else rules.Presence.PRESENT,
+        minutes_missed=mark.minutes_missed if mark else 0,
+        justified=mark.justified if mark else False,
+        cancelled=session.cancelled,
+    )
 
 
 def enrolment_absence_rate(
@@ -91,18 +103,8 @@ def absence_rates(
         entries = []
         for ue_id in ues_of.get(enrolment.pk, ()):
             for session in sessions_by_ue.get(ue_id, ()):
-                a = recorded.get((enrolment.pk, session.pk))
-                entries.append(
-                    rules.SessionAttendance(
-                        minutes=session.minutes,
-                        kind=rules.SessionKind(session.kind),
-                        held=_held(session, now),
-                        presence=rules.Presence(a.presence) if a else rules.Presence.PRESENT,
-                        minutes_missed=a.minutes_missed if a else 0,
-                        justified=a.justified if a else False,
-                        cancelled=session.cancelled,
-                    )
-                )
+                mark = recorded.get((enrolment.pk, session.pk))
+                entries.append(session_attendance(session, mark, now=now))
         result[enrolment.pk] = rules.absence_rate(
             sessions=entries,
             justified_absences_count=py.justified_absences_count,
@@ -175,10 +177,6 @@ def roll_justification_requests(session: Session) -> dict[int, JustificationRequ
     ):
         latest[request.attendance.enrolment_id] = request
     return latest
-
-
-def session_recipients(session: Session) -> Iterable[Enrolment]:
-    return ue_enrolments(session.ue)
 
 
 def session_frozen(session: Session, *, now: datetime | None = None) -> bool:

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import send_mail
 from django.db import transaction
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
@@ -64,10 +64,7 @@ def invitation_link(*, user: User) -> str:
     """A one-time link to set a password (Django's reset token: single use, 1 h)."""
     uidb64 = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
-    try:
-        path = reverse("password_reset_confirm", kwargs={"uidb64": uidb64, "token": token})
-    except NoReverseMatch:
-        path = reverse("enrolment:invitation-confirm", kwargs={"uidb64": uidb64, "token": token})
+    path = reverse("enrolment:invitation-confirm", kwargs={"uidb64": uidb64, "token": token})
     return absolute_url(path)
 
 

@@ -1,9 +1,8 @@
-from .views import documents, registrar, staff, student
+from .views import documents, registrar, student
 
 app_name = "enrolment"
 urlpatterns = [
     *documents.urlpatterns,
     *student.urlpatterns,
-    *staff.urlpatterns,
     *registrar.urlpatterns,
 ]

@@ -1,9 +1,8 @@
-from .views import documents, registrar, staff, student
+from .views import documents, staff, student
 
 app_name = "grading"
 urlpatterns = [
     *documents.urlpatterns,
     *student.urlpatterns,
     *staff.urlpatterns,
-    *registrar.urlpatterns,
 ]

@@ -91,5 +91,5 @@ def test_the_certificate_qr_code_points_to_the_public_address(settings):
 def test_the_invitation_link_points_to_the_public_address(settings):
     settings.PUBLIC_BASE_URL = "https://cs.example.org"
     assert invitation_link(user=UserFactory()).startswith(
-        "https://cs.example.org/compte/reinitialiser/"
+        "https://cs.example.org/compte/invitation/"
     )

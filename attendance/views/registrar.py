@@ -4,7 +4,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import URLPattern, path
 
-from enrolment.views.registrar import registrar_required
+from enrolment.access import registrar_required
 
 from .. import selectors
 

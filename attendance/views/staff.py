@@ -4,16 +4,14 @@ Sessions are fetched through a queryset filtered by the user's UE assignments (a
 session → 404); a user who teaches nothing gets 403.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models.fields.files import FieldFile
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
@@ -22,9 +20,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from cnam_cs.body_limits import body_limit
+from enrolment.access import decider_required, teacher_required
 from enrolment.freeze import SESSIONS_FROZEN, refusal
-from enrolment.roles import is_registrar, is_teacher
+from enrolment.roles import is_teacher
+from lib.body_limits import body_limit
 
 from .. import selectors, services
 from ..forms import (
@@ -37,36 +36,10 @@ from ..forms import (
 )
 from ..models import JustificationRequest
 
-View = Callable[..., HttpResponseBase]
 CONTENT_TYPES = {"pdf": "application/pdf", "png": "image/png", "jpg": "image/jpeg"}
 
 
-def staff_required(view: View) -> View:
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if not is_teacher(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def decider_required(view: View) -> View:
-    """The UE's teachers and registrars decide on students' justifications (else 403)."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        user = request.user
-        if not (is_teacher(user) or is_registrar(user) or user.is_superuser):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-@staff_required
+@teacher_required
 def sessions(request: HttpRequest) -> HttpResponse:
     # One block per UE (the template regroups): the current year first, sessions in order.
     items = list(
@@ -116,7 +89,7 @@ def _roll_context(
     }
 
 
-@staff_required
+@teacher_required
 def roll(request: HttpRequest, session_id: int) -> HttpResponse:
     session = get_object_or_404(selectors.staff_sessions(request.user), pk=session_id)
     rows = selectors.roll_rows(session)
@@ -167,7 +140,7 @@ def roll(request: HttpRequest, session_id: int) -> HttpResponse:
     )
 
 
-@staff_required
+@teacher_required
 @require_POST
 @body_limit(document_max_bytes)
 def justify(request: HttpRequest, session_id: int) -> HttpResponse:
@@ -279,7 +252,7 @@ def justification_review(request: HttpRequest, request_id: int) -> HttpResponse:
     )
 
 
-@staff_required
+@teacher_required
 def session_change(request: HttpRequest, session_id: int) -> HttpResponse:
     session = get_object_or_404(selectors.staff_sessions(request.user), pk=session_id)
     local_start = timezone.localtime(session.start)

@@ -1,8 +1,6 @@
 """Student pages of the attendance app: planning (with its iCalendar), assiduité, and the
 justification of an absence."""
 
-from decimal import Decimal
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -12,11 +10,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from cnam_cs.body_limits import body_limit
+from enrolment.access import not_found, student_context, student_required
 from enrolment.freeze import is_frozen
 from enrolment.selectors import default_enrolment, student_enrolments
-from enrolment.views.student import not_found, student_context, student_required
+from lib.body_limits import body_limit
 from lib.links import absolute_url
+from lib.numbers import count, plain_percent
 
 from .. import planning, selectors, services
 from ..forms import JustificationRequestForm, document_max_bytes
@@ -25,15 +24,6 @@ from ..rules import format_rate
 
 # The new feed secret waits here between the POST that made it and the one page that shows it.
 NEW_FEED_TOKEN = "attendance.new-feed-token"
-
-
-def plain_pct(value: Decimal) -> str:
-    """A threshold as the booklet writes it: « 20 % », « 17,5 % »."""
-    return f"{value.normalize():f}".replace(".", ",") + "\xa0%"
-
-
-def _thousands(n: int) -> str:
-    return f"{n:,}".replace(",", "\u202f")
 
 
 @student_required
@@ -135,9 +125,9 @@ def attendance_page(request: HttpRequest) -> HttpResponse:
             can_justify=not is_frozen(ctx.enrolment.programme_year_id),
             absence=absence,
             rate=format_rate(absence.rate_display),
-            threshold=plain_pct(absence.threshold_pct),
-            missed=_thousands(absence.missed_minutes),
-            held=_thousands(absence.held_minutes),
+            threshold=plain_percent(absence.threshold_pct),
+            missed=count(absence.missed_minutes),
+            held=count(absence.held_minutes),
         )
     return render(request, "attendance/student/attendance.html", context)
 

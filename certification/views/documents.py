@@ -9,12 +9,11 @@ from django.urls import URLPattern, path
 from django.utils.translation import gettext as _
 
 from attendance.documents import convocation, exam_sessions
-from cnam_cs.downloads import pdf_response
-from cnam_cs.pdf import render_pdf
+from enrolment.access import registrar_required
 from enrolment.documents import document_enrolments
 from enrolment.models import Enrolment
-from enrolment.views.registrar import registrar_required
 from grading.selectors import makeup_days_not_entitled
+from lib.downloads import pdf_download, pdf_response
 
 from .. import documents
 from ..models import Certificate, Jury
@@ -43,13 +42,12 @@ def attestation_pdf(request: HttpRequest, enrolment_id: int) -> HttpResponse:
             {"title": "Attestation de réussite", "reasons": reasons},
             status=409,
         )
-    context = documents.attestation_context(enrolment)
     py = enrolment.programme_year
-    content = render_pdf(
-        "certification/pdf/attestation.html", context, title="Attestation de réussite"
-    )
-    return pdf_response(
-        content, f"attestation-{py.programme.code}-{py.year}-{enrolment.student.number}.pdf"
+    return pdf_download(
+        template="certification/pdf/attestation.html",
+        context=documents.attestation_context(enrolment),
+        title="Attestation de réussite",
+        filename=f"attestation-{py.programme.code}-{py.year}-{enrolment.student.number}.pdf",
     )
 
 
@@ -64,15 +62,12 @@ def convocation_pdf(request: HttpRequest, enrolment_id: int, session_id: int) ->
     skip = makeup_days_not_entitled(enrolment)
     session = get_object_or_404(exam_sessions(enrolment, skip=skip), pk=session_id)
     document = convocation(enrolment, session)
-    data = render_pdf(
-        "attendance/pdf/convocation.html",
-        {"convocation": document},
+    return pdf_download(
+        template="attendance/pdf/convocation.html",
+        context={"convocation": document},
         title=_("Convocation à l'examen %(ue)s — %(name)s")
         % {"ue": document.exam.ue_code, "name": document.student.full_name},
-    )
-    return pdf_response(
-        data,
-        f"convocation-{document.exam.ue_code}-{document.exam.start:%Y-%m-%d}-"
+        filename=f"convocation-{document.exam.ue_code}-{document.exam.start:%Y-%m-%d}-"
         f"{document.student.number}",
     )
 
@@ -112,14 +107,14 @@ def jury_pv_pdf(
             raise Http404
     else:
         jury = get_object_or_404(juries, sequence=sequence)
-    content = render_pdf(
-        "certification/pdf/jury_pv.html",
-        documents.jury_pv_context(jury),
+    py = jury.programme_year
+    return pdf_download(
+        template="certification/pdf/jury_pv.html",
+        context=documents.jury_pv_context(jury),
         title=f"PV de jury {jury.programme_year} n° {jury.sequence}",
+        filename=f"pv-jury-{py.programme.code}-{py.year}-n{jury.sequence}.pdf",
         issued_at=jury.deliberated_at,
     )
-    py = jury.programme_year
-    return pdf_response(content, f"pv-jury-{py.programme.code}-{py.year}-n{jury.sequence}.pdf")
 
 
 urlpatterns: list[URLPattern] = [

@@ -10,8 +10,8 @@ from django.urls import URLPattern, path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from cnam_cs.body_limits import body_limit
-from cnam_cs.client_address import client_address
+from lib.body_limits import body_limit
+from lib.client_address import client_address
 
 from ..forms import VerifyUploadForm, verify_max_bytes
 from ..models import Certificate
@@ -49,7 +49,7 @@ def _code_error(code: str) -> str | None:
 
 
 def _throttled(request: HttpRequest) -> bool:
-    # The client's address as the proxy saw it (cnam_cs.client_address): a forged
+    # The client's address as the proxy saw it (lib.client_address): a forged
     # X-Forwarded-For cannot reset the counter, and behind the proxy clients do not share one.
     key = f"verify-throttle:{client_address(request)}"
     cache.add(key, 0, THROTTLE_WINDOW)

@@ -9,9 +9,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from enrolment import services as enrolment_services
+from enrolment.access import registrar_required
 from enrolment.models import Enrolment, ProgrammeYear
 from enrolment.rules import JuryDecision
-from enrolment.views.registrar import registrar_required
 from grading.models import Grade, GradeHistory
 from lib.formats import long_date
 

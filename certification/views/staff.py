@@ -8,8 +8,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import URLPattern, path
 
+from enrolment.access import staff_required
 from grading.selectors import staff_ues
-from grading.views.staff import staff_required
 
 from ..board import staff_board
 from ..cohort import ue_cohort

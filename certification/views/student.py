@@ -4,38 +4,36 @@ The dashboard gathers every app's facts, so it lives in the top app.
 """
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from importlib import import_module
 from typing import Any
 
 from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import NoReverseMatch, URLPattern, path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext
+from django.utils.translation import pgettext
 
 from attendance import planning
+from attendance.documents import exam_convocations
 from attendance.rules import format_rate
+from enrolment import documents as enrolment_documents
+from enrolment.access import student_context, student_required
 from enrolment.models import Enrolment
 from enrolment.rules import JuryDecision
-from enrolment.views.student import student_context, student_required
+from grading import documents as grading_documents
 from grading import student_reads
 from grading.selectors import makeup_days_not_entitled
 
 from ..checklist import certification_checklist, format_duration
 from ..dashboard import NEW_GRADES_DAYS, dashboard_warnings
-from ..documents import jury_title
+from ..documents import attestation_availability, jury_title
 from ..models import Certificate
 from ..reasons import reason_texts
 from ..selectors import enrolment_result, latest_jury
-
-NOT_YET_ONLINE = gettext_lazy(
-    "Ce document n'est pas encore proposé en ligne : demandez-le à la scolarité."
-)
 
 
 @dataclass(frozen=True)
@@ -46,20 +44,10 @@ class DocumentItem:
     reasons: list[str] = field(default_factory=list)
 
 
-def _url(name: str, *args: Any) -> str | None:
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return None
-
-
-def _availability(module: str, function: str, enrolment: Enrolment) -> tuple[bool, list[str]]:
-    """Ask the document's own module; a document whose code is not there yet is unavailable."""
-    try:
-        imported = import_module(module)
-        check: Callable[[Enrolment], tuple[bool, list[str]]] = getattr(imported, function)
-    except (ImportError, AttributeError):
-        return False, [str(NOT_YET_ONLINE)]
+def _availability(
+    check: Callable[[Enrolment], tuple[bool, Sequence[object]]], enrolment: Enrolment
+) -> tuple[bool, list[str]]:
+    """Ask the document's own module whether it can be delivered, and why not."""
     available, reasons = check(enrolment)
     return available, [str(r) for r in reasons]
 
@@ -68,9 +56,7 @@ def _document(
     title: str, description: str, url_name: str, availability: tuple[bool, list[str]], *args: Any
 ) -> DocumentItem:
     available, reasons = availability
-    url = _url(url_name, *args) if available else None
-    if available and url is None:
-        reasons = [str(NOT_YET_ONLINE)]
+    url = reverse(url_name, args=args) if available else None
     return DocumentItem(title, description, url, reasons)
 
 
@@ -84,10 +70,6 @@ def _certificate(enrolment: Enrolment) -> Certificate | None:
 
 
 def _convocations(enrolment: Enrolment) -> list[DocumentItem]:
-    try:
-        from attendance.documents import exam_convocations
-    except ImportError:
-        return []
     items = []
     for notice in exam_convocations(enrolment, skip=makeup_days_not_entitled(enrolment)):
         title = _("Convocation à l'examen — %(ue)s, %(date)s") % {
@@ -97,14 +79,13 @@ def _convocations(enrolment: Enrolment) -> list[DocumentItem]:
                 timezone.localtime(notice.start), pgettext("date and time", "j F Y à G \\h i")
             ),
         }
-        url = _url("certification:convocation-pdf", enrolment.pk, notice.session_id)
+        url = reverse("certification:convocation-pdf", args=[enrolment.pk, notice.session_id])
         where = f"{notice.site_label}, {notice.room_description}"
         items.append(
             DocumentItem(
                 title,
                 _("%(where)s. Avec vos aménagements d'examen s'il y a lieu.") % {"where": where},
                 url,
-                [] if url else [str(NOT_YET_ONLINE)],
             )
         )
     return items
@@ -170,28 +151,28 @@ def documents_page(request: HttpRequest) -> HttpResponse:
                 _("Certificat de scolarité"),
                 _("Atteste votre inscription pour l'année universitaire."),
                 "enrolment:scolarite-pdf",
-                _availability("enrolment.documents", "scolarite_availability", e),
+                _availability(enrolment_documents.scolarite_availability, e),
                 e.pk,
             ),
             _document(
                 _("Attestation de paiement"),
                 _("Les frais d'inscription réglés, les remboursements et le reste dû."),
                 "enrolment:payment-receipt-pdf",
-                _availability("enrolment.documents", "payment_receipt_availability", e),
+                _availability(enrolment_documents.payment_receipt_availability, e),
                 e.pk,
             ),
             _document(
                 _("Relevé de notes"),
                 _("Notes publiées, moyennes, crédits et décisions."),
                 "grading:transcript-pdf",
-                _availability("grading.documents", "transcript_availability", e),
+                _availability(grading_documents.transcript_availability, e),
                 e.pk,
             ),
             _document(
                 _("Attestation de réussite"),
                 _("Délivrée une fois toutes les UE validées et le jury réuni."),
                 "certification:attestation-pdf",
-                _availability("certification.documents", "attestation_availability", e),
+                _availability(attestation_availability, e),
                 e.pk,
             ),
         ]

@@ -11,7 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 
-from cnam_cs.client_address import client_address
+from lib.client_address import client_address
 
 from .. import password_reset, services
 from ..forms import ChangePasswordForm, NewPasswordForm, PasswordResetRequestForm, SignInForm

@@ -2,13 +2,12 @@
 paiement."""
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path
 from django.utils.translation import gettext as _
 
-from cnam_cs.downloads import pdf_response
-from cnam_cs.pdf import render_pdf
+from lib.downloads import available_or_404, pdf_download
 
 from ..documents import (
     document_enrolments,
@@ -22,31 +21,27 @@ from ..documents import (
 @login_required
 def scolarite_pdf(request: HttpRequest, enrolment_id: int) -> HttpResponse:
     enrolment = get_object_or_404(document_enrolments(request.user), pk=enrolment_id)
-    available, reasons = scolarite_availability(enrolment)
-    if not available:
-        raise Http404(" ".join(reasons))
+    available_or_404(scolarite_availability(enrolment))
     certificate = scolarite_certificate(enrolment)
-    data = render_pdf(
-        "enrolment/pdf/scolarite.html",
-        {"certificate": certificate},
+    return pdf_download(
+        template="enrolment/pdf/scolarite.html",
+        context={"certificate": certificate},
         title=_("Certificat de scolarité — %(name)s") % {"name": certificate.student.full_name},
+        filename=f"certificat-de-scolarite-{certificate.student.number}",
     )
-    return pdf_response(data, f"certificat-de-scolarite-{certificate.student.number}")
 
 
 @login_required
 def payment_receipt_pdf(request: HttpRequest, enrolment_id: int) -> HttpResponse:
     enrolment = get_object_or_404(document_enrolments(request.user), pk=enrolment_id)
-    available, reasons = payment_receipt_availability(enrolment)
-    if not available:
-        raise Http404(" ".join(reasons))
+    available_or_404(payment_receipt_availability(enrolment))
     receipt = payment_receipt(enrolment)
-    data = render_pdf(
-        "enrolment/pdf/payment_receipt.html",
-        {"receipt": receipt},
+    return pdf_download(
+        template="enrolment/pdf/payment_receipt.html",
+        context={"receipt": receipt},
         title=_("Attestation de paiement — %(name)s") % {"name": receipt.student.full_name},
+        filename=f"attestation-de-paiement-{receipt.student.number}",
     )
-    return pdf_response(data, f"attestation-de-paiement-{receipt.student.number}")
 
 
 urlpatterns: list[URLPattern] = [

@@ -3,13 +3,10 @@
 import csv
 import io
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
@@ -20,9 +17,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from openpyxl import Workbook
 
-from cnam_cs.spreadsheet_safety import neutralise
+from lib.spreadsheet_safety import neutralise
 
 from .. import services
+from ..access import registrar_required
 from ..forms import NewPasswordForm
 from ..freeze import FrozenError
 from ..models import Enrolment, EnrolmentStatusChange, Payment
@@ -43,24 +41,7 @@ from ..registrar_selectors import (
     enrolments_with_fees,
     pending_enrolments,
 )
-from ..roles import is_registrar
 from ..rules import format_euros
-
-View = Callable[..., HttpResponse]
-
-
-def registrar_required(view: View) -> View:
-    """Anonymous → sign-in page; signed in without the registrar permission → 403."""
-
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not is_registrar(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 @registrar_required

@@ -1,86 +1,21 @@
-"""Student pages of the enrolment app, and the access rules every student page shares.
+"""Student pages of the enrolment app.
 
-Every student page is scoped to ``request.user.student``: an id that is not theirs is a 404
-with a log line (SECURITY.md #1). The dashboard, which gathers every app, lives in
-``certification.views.student`` (imports run enrolment ← attendance, grading ← certification).
+Every student page is scoped to ``request.user.student`` (``enrolment.access``). The
+dashboard, which gathers every app, lives in ``certification.views.student`` (imports run
+enrolment ← attendance, grading ← certification).
 """
 
-import logging
-from collections.abc import Callable
-from dataclasses import dataclass
-from functools import wraps
-from typing import Any
-
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
 from django.utils.translation import gettext as _
 
 from .. import selectors
+from ..access import student_context, student_required
 from ..forms import ProfileForm
-from ..models import Enrolment, StudentProfile
 from ..profile import profile_update
-from ..roles import is_student
-
-logger = logging.getLogger("cnam_cs.security")
-
-View = Callable[..., HttpResponse]
-
-
-def _clean(text: str) -> str:
-    # Log lines stay single (SECURITY.md #24).
-    return text.replace("\r", "\\r").replace("\n", "\\n").replace("\x00", "\\0")[:300]
-
-
-def not_found(request: HttpRequest, what: str) -> Http404:
-    """A 404 for a student reaching what is not theirs, with a single-line log entry."""
-    logger.warning(
-        "student %s refused %s on %s",
-        request.user.pk,
-        _clean(what),
-        _clean(request.get_full_path()),
-    )
-    return Http404()
-
-
-def student_required(view: View) -> View:
-    """Anonymous → sign-in page; a signed-in user who is not a student → 403."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not is_student(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-@dataclass(frozen=True)
-class StudentContext:
-    student: StudentProfile
-    enrolments: list[Enrolment]
-    enrolment: Enrolment | None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"student": self.student, "enrolments": self.enrolments, "enrolment": self.enrolment}
-
-
-def student_context(request: HttpRequest) -> StudentContext:
-    """The student, their enrolments, and the one chosen by ``?inscription=`` among them."""
-    student: StudentProfile = request.user.student  # type: ignore[union-attr]
-    enrolments = list(selectors.student_enrolments(student))
-    raw = request.GET.get("inscription")
-    if raw is None:
-        return StudentContext(student, enrolments, selectors.default_enrolment(enrolments))
-    chosen = next((e for e in enrolments if str(e.pk) == raw), None)
-    if chosen is None:
-        raise not_found(request, f"inscription={raw}")
-    return StudentContext(student, enrolments, chosen)
 
 
 @student_required

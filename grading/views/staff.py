@@ -6,24 +6,21 @@ UE's assessment or grade answers 404; a user who teaches nothing gets 403.
 
 import json
 import logging
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import URLPattern, path, reverse
 from django.utils.text import slugify
 from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from cnam_cs.body_limits import body_limit
-from cnam_cs.spreadsheet_safety import SpreadsheetRejected
-from enrolment.roles import is_registrar, is_teacher
+from enrolment.access import staff_required
+from lib.body_limits import body_limit
+from lib.spreadsheet_safety import SpreadsheetRejected
 
 from .. import codes, rules, selectors, services, spreadsheets
 from ..forms import AssessmentForm, GridFormSet, ImportForm, import_max_bytes
@@ -32,21 +29,6 @@ from ..services import GradeChange, GradeWriteError, MakeupNotEntitledError
 
 logger = logging.getLogger(__name__)
 IMPORT_SESSION_KEY = "grading-import-{}"
-
-View = Callable[..., HttpResponseBase]
-
-
-def staff_required(view: View) -> View:
-    """Signed in (else login page), teaching at least one UE or registrar (else 403)."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if not (is_teacher(request.user) or is_registrar(request.user)):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _assessment(request: HttpRequest, assessment_id: int) -> Any:

@@ -4,7 +4,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import URLPattern, path
 
-from enrolment.views.student import student_context, student_required
+from enrolment.access import student_context, student_required
 
 from ..lines import grade_sheet
 

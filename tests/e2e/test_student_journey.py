@@ -4,7 +4,7 @@ import re
 
 import pytest
 from django.test import override_settings
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from tests.factories import PASSWORD
 from tests.student_data import cohort, enrol, passing_grades, session, student
@@ -18,14 +18,6 @@ def _media_url_for_live_server():
     which parses it as a URL; any unused path does. Must come before ``live_server`` starts."""
     with override_settings(MEDIA_URL="/_non-servi/"):
         yield
-
-
-def transcript_ready() -> bool:
-    try:
-        reverse("grading:transcript-pdf", args=[1])
-    except NoReverseMatch:
-        return False
-    return True
 
 
 @pytest.fixture
@@ -55,7 +47,6 @@ def test_student_signs_in_and_reads_grades(page, live_server, camille):
     assert "Validée" in table.inner_text()
 
 
-@pytest.mark.skipif(not transcript_ready(), reason="grading:transcript-pdf not written yet")
 def test_student_downloads_the_transcript_as_pdf(page, live_server, camille):
     sign_in(page, live_server, "camille")
     page.goto(f"{live_server.url}{reverse('grading:student-grades')}")

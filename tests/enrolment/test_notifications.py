@@ -243,7 +243,7 @@ def test_the_invitation_links_to_the_portal_in_the_new_student_language(
     with django_capture_on_commit_callbacks(execute=True):
         enrolment_services.invitation_send(user=s.user)
     (link,) = links_in(mail.outbox[0].body)
-    assert link.startswith(BASE + "/compte/reinitialiser/")
+    assert link.startswith(BASE + "/compte/invitation/")
     assert rendered == [
         ("email/invitation_subject.txt", "en", "en"),
         ("email/invitation.txt", "en", "en"),

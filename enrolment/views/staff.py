@@ -1,5 +1,0 @@
-"""Staff pages of the enrolment app."""
-
-from django.urls import URLPattern
-
-urlpatterns: list[URLPattern] = []

@@ -1,5 +1,0 @@
-"""Registrar pages of the grading app."""
-
-from django.urls import URLPattern
-
-urlpatterns: list[URLPattern] = []

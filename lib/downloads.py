@@ -1,0 +1,45 @@
+"""HTTP responses for generated files: attachment, ASCII file name, never cached."""
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from django.http import Http404, HttpResponse
+from django.utils.text import slugify
+
+from .pdf import render_pdf
+
+
+def ascii_filename(name: str, *, extension: str = "pdf") -> str:
+    """« Relevé de notes 2400017.pdf » → « releve-de-notes-2400017.pdf » (quoting-safe)."""
+    stem = name.removesuffix(f".{extension}")
+    return f"{slugify(stem) or 'document'}.{extension}"
+
+
+def pdf_response(data: bytes, filename: str) -> HttpResponse:
+    """A PDF download: the browser saves it rather than rendering it inline in our origin."""
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{ascii_filename(filename)}"'
+    response["Cache-Control"] = "no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Length"] = str(len(data))
+    return response
+
+
+def available_or_404(availability: tuple[bool, Iterable[str]]) -> None:
+    """A document not yet available (fees unpaid, grades unpublished…) is a 404 giving why."""
+    available, reasons = availability
+    if not available:
+        raise Http404(" ".join(reasons))
+
+
+def pdf_download(
+    *,
+    template: str,
+    context: dict[str, Any],
+    title: str,
+    filename: str,
+    issued_at: datetime | None = None,
+) -> HttpResponse:
+    """Render ``template`` to PDF and serve it as an attachment named after ``filename``."""
+    return pdf_response(render_pdf(template, context, title=title, issued_at=issued_at), filename)
