@@ -20,11 +20,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from cnam_cs.pdf import render_pdf
 from enrolment.models import Enrolment, ProgrammeYear, User
 from enrolment.rules import JuryDecision
 from grading.models import Grade
 from grading.services import grade_unlock, grades_lock, grades_publish_corrections
+from lib.pdf import render_pdf
 
 from . import documents, notifications, qr
 from .models import BulkIssueJob, Certificate, CertificateCounter, Jury

@@ -16,7 +16,7 @@ import openpyxl
 from django.utils.translation import gettext
 from openpyxl.styles import Font
 
-from cnam_cs.spreadsheet_safety import SpreadsheetRejected, check_xlsx, neutralise, sniff_kind
+from lib.spreadsheet_safety import SpreadsheetRejected, check_xlsx, neutralise, sniff_kind
 
 from . import codes, rules
 from .codes import CODES
