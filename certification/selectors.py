@@ -10,12 +10,13 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from attendance.models import Attendance, Session
-from attendance.rules import Presence, SessionAttendance, SessionKind
+from attendance.selectors import session_attendance
 from certification.models import Jury
 from certification.rules import StudentResult, UEInput, student_result
 from enrolment.models import UE, Enrolment, Payment, ProgrammeYear
 from grading.models import Assessment, Grade
-from grading.rules import AssessmentInfo, AssessmentKind, GradeEntry, GradeStatus
+from grading.rules import AssessmentInfo, GradeEntry
+from grading.selectors import assessment_info, grade_entry
 
 
 @dataclass(frozen=True)
@@ -52,15 +53,7 @@ def results_for(
     key_of = {a.pk: a.key for a in assessments}
     infos_by_ue: dict[int, list[AssessmentInfo]] = defaultdict(list)
     for a in assessments:
-        infos_by_ue[a.ue_id].append(
-            AssessmentInfo(
-                key=a.key,
-                ue=ues[a.ue_id].code,
-                kind=AssessmentKind(a.kind),
-                weight=a.weight,
-                makeup_of=key_of.get(a.makeup_of_id) if a.makeup_of_id else None,
-            )
-        )
+        infos_by_ue[a.ue_id].append(assessment_info(a, ue_code=ues[a.ue_id].code, keys=key_of))
 
     grades: QuerySet[Grade] = Grade.objects.filter(enrolment_id__in=enrolment_ids)
     if published_only:
@@ -69,7 +62,7 @@ def results_for(
     ue_of_assessment = {a.pk: a.ue_id for a in assessments}
     for g in grades.only("assessment_id", "enrolment_id", "status", "value"):
         entries[(g.enrolment_id, ue_of_assessment[g.assessment_id])][key_of[g.assessment_id]] = (
-            GradeEntry(status=GradeStatus(g.status), value=g.value)
+            grade_entry(g)
         )
 
     sessions = list(
@@ -99,17 +92,7 @@ def results_for(
         for ue in my_ues:
             for s in sessions_by_ue[ue.pk]:
                 mark = marks.get((enrolment.pk, s.pk))
-                attended.append(
-                    SessionAttendance(
-                        minutes=s.minutes,
-                        kind=SessionKind(s.kind),
-                        held=s.end <= now and not s.cancelled,
-                        presence=Presence(mark.presence) if mark else Presence.PRESENT,
-                        minutes_missed=mark.minutes_missed if mark else 0,
-                        justified=mark.justified if mark else False,
-                        cancelled=s.cancelled,
-                    )
-                )
+                attended.append(session_attendance(s, mark, now=now))
         result = student_result(
             ues=[
                 UEInput(

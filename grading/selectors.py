@@ -2,7 +2,7 @@
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -95,17 +95,21 @@ def makeup_days_not_entitled(enrolment: Enrolment) -> set[tuple[int, dt.date]]:
     return not_entitled - concerned
 
 
-def _info(assessment: Assessment, keys: dict[int, str]) -> rules.AssessmentInfo:
+def assessment_info(
+    assessment: Assessment, *, ue_code: str, keys: Mapping[int, str]
+) -> rules.AssessmentInfo:
+    """What the rules read of an assessment; ``keys`` maps the UE's assessment ids to keys."""
     return rules.AssessmentInfo(
         key=assessment.key,
-        ue=str(assessment.ue_id),
+        ue=ue_code,
         kind=rules.AssessmentKind(assessment.kind),
         weight=assessment.weight,
         makeup_of=keys.get(assessment.makeup_of_id) if assessment.makeup_of_id else None,
     )
 
 
-def _entry(grade: Grade) -> rules.GradeEntry:
+def grade_entry(grade: Grade) -> rules.GradeEntry:
+    """What the rules read of a grade."""
     return rules.GradeEntry(status=rules.GradeStatus(grade.status), value=grade.value)
 
 
@@ -128,17 +132,17 @@ def ue_results(
             Grade.objects.filter(assessment__ue=ue, enrolment__in=[e.pk for e in enrolments])
         )
     keys = {a.pk: a.key for a in assessments}
-    infos = [_info(a, keys) for a in assessments]
+    infos = [assessment_info(a, ue_code=ue.code, keys=keys) for a in assessments]
     entries: dict[int, dict[str, rules.GradeEntry]] = defaultdict(dict)
     for grade in grades:
         if published_only and not grade.published:
             continue
         if grade.assessment_id in keys:
-            entries[grade.enrolment_id][keys[grade.assessment_id]] = _entry(grade)
+            entries[grade.enrolment_id][keys[grade.assessment_id]] = grade_entry(grade)
     pass_mark = ue.programme_year.pass_mark
     return {
         e.pk: rules.ue_result(
-            ue=str(ue.pk),
+            ue=ue.code,
             credits=ue.credits,
             assessments=infos,
             entries=entries.get(e.pk, {}),
@@ -399,17 +403,8 @@ def published_ue_results(enrolment: Enrolment) -> list[PublishedUE]:
         result = rules.ue_result(
             ue=ue.code,
             credits=ue.credits,
-            assessments=[
-                rules.AssessmentInfo(
-                    key=a.key,
-                    ue=ue.code,
-                    kind=rules.AssessmentKind(a.kind),
-                    weight=a.weight,
-                    makeup_of=key_of.get(a.makeup_of_id) if a.makeup_of_id else None,
-                )
-                for a in assessments
-            ],
-            entries={a.key: _entry(grades[a.pk]) for a in assessments if a.pk in grades},
+            assessments=[assessment_info(a, ue_code=ue.code, keys=key_of) for a in assessments],
+            entries={a.key: grade_entry(grades[a.pk]) for a in assessments if a.pk in grades},
             pass_mark=ue.programme_year.pass_mark,
         )
         mine = {a.pk: grades[a.pk] for a in assessments if a.pk in grades}

@@ -173,3 +173,17 @@ def test_grade_sheet_query_count_does_not_grow(django_assert_num_queries):
     with django_assert_num_queries(4):
         sheet = grade_sheet(e)
     assert sum(len(b.lines) for b in sheet.blocks) == 20
+
+
+def test_every_path_names_the_ue_by_its_code():
+    """The grid's averages (``ue_results``) and the student's results speak of the same UE."""
+    from certification.selectors import enrolment_result
+    from grading.selectors import ue_results
+
+    c = cohort()
+    e = enrol(student(), c)
+    grade(AssessmentFactory(ue=c.rsv206, key="CC1"), e, value=Decimal("12"))
+    grid = ue_results(c.rsv206, [e])[e.pk]
+    assert grid.ue == c.rsv206.code == "RSV206"
+    result = enrolment_result(e, published_only=False).result
+    assert [u.ue for u in result.ues] == ["RSV206", "RSV207"]
