@@ -12,8 +12,9 @@ from fractions import Fraction
 from math import floor
 from types import MappingProxyType
 
+from lib import numbers
+
 _CENT = Decimal("0.01")
-_NBSP = "\xa0"
 
 
 class Site(StrEnum):
@@ -292,5 +293,4 @@ def absence_rate(
 
 def format_rate(value: Decimal | Fraction, /) -> str:
     """French percentage with 2 decimals: « 21,25 % » (no-break space before %)."""
-    rounded = _round_half_up(Fraction(value))
-    return f"{rounded:.2f}".replace(".", ",") + f"{_NBSP}%"
+    return numbers.percent(value)

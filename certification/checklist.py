@@ -20,6 +20,7 @@ from enrolment.rules import format_euros
 from grading.lines import ue_status_label
 from grading.models import Assessment
 from grading.rules import UEStatus, format_grade
+from lib.numbers import plain, plain_percent
 
 from .rules import StudentResult
 from .selectors import EnrolmentResult
@@ -96,11 +97,6 @@ def format_duration(minutes: int, /) -> str:
     else:
         text = _("%(h)s h %(m)02d") % {"h": hours, "m": rest}
     return text.replace(" ", _NBSP)
-
-
-def _plain(value: Decimal) -> str:
-    # Thresholds as the booklet writes them: « 20 », « 10 », « 17,5 ».
-    return f"{value.normalize():f}".replace(".", ",")
 
 
 def _date(day: dt.date) -> str:
@@ -185,7 +181,7 @@ def _ue_condition(
                     % {
                         "ue": ue.ue,
                         "average": format_grade(ue.average),
-                        "pass_mark": _plain(pass_mark),
+                        "pass_mark": plain(pass_mark),
                     }
                 )
             )
@@ -194,7 +190,7 @@ def _ue_condition(
         title=_(
             "Valider chaque UE : une moyenne d'au moins %(pass_mark)s sur 20, sans compensation"
         )
-        % {"pass_mark": _plain(pass_mark)},
+        % {"pass_mark": plain(pass_mark)},
         state=state,
         facts=[_credits(r)],
         steps=steps,
@@ -211,7 +207,7 @@ def _credits(r: StudentResult) -> str:
 
 def _attendance_condition(r: StudentResult, *, justified_absences_count: bool) -> Condition:
     a = r.absence
-    threshold = f"{_plain(a.threshold_pct)}{_NBSP}%"
+    threshold = plain_percent(a.threshold_pct)
     facts = [
         ngettext(
             "Taux d'absence : %(rate)s (%(missed)s manquée sur %(held)s tenues) ; "

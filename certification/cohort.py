@@ -18,6 +18,7 @@ from enrolment.selectors import ue_enrolments
 from grading import rules
 from grading.models import Assessment, Grade
 from grading.selectors import Histogram, grade_label, histogram, ue_results
+from lib.numbers import plain, plain_percent
 
 
 @dataclass(frozen=True)
@@ -84,15 +85,6 @@ class Cohort:
         return [r for r in self.rows if r.risks]
 
 
-def _plain(value: Decimal) -> str:
-    # Thresholds as the booklet writes them: « 10 », « 15 % », not « 10,00 ».
-    return f"{value.normalize():f}".replace(".", ",")
-
-
-def _pct(value: Decimal) -> str:
-    return _plain(value) + "\xa0%"
-
-
 def _risks(
     result: rules.UEResult,
     rate: AbsenceRate | None,
@@ -110,9 +102,11 @@ def _risks(
     """
     risks = []
     if rate is not None and rate.defaillant:
-        risks.append(Risk(RiskCode.ABSENCE_DEFAILLANT, figure=_pct(rate.threshold_pct)))
+        risks.append(Risk(RiskCode.ABSENCE_DEFAILLANT, figure=plain_percent(rate.threshold_pct)))
     elif rate is not None and rate.warning:
-        risks.append(Risk(RiskCode.ABSENCE_WARNING, figure=_pct(rate.threshold_pct * 3 / 4)))
+        risks.append(
+            Risk(RiskCode.ABSENCE_WARNING, figure=plain_percent(rate.threshold_pct * 3 / 4))
+        )
     for key in result.missing:
         assessment = by_key[key]
         if assessment.date < today:
@@ -130,7 +124,7 @@ def _risks(
         else:
             risks.append(Risk(RiskCode.MAKEUP_SCHEDULED, by_key[key], makeup))
     if result.average is not None and result.average < pass_mark:
-        risks.append(Risk(RiskCode.BELOW_PASS_MARK, figure=_plain(pass_mark)))
+        risks.append(Risk(RiskCode.BELOW_PASS_MARK, figure=plain(pass_mark)))
     return risks
 
 

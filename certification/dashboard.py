@@ -2,7 +2,6 @@
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -12,8 +11,8 @@ from attendance.rules import format_rate
 from enrolment.rules import format_euros
 from grading.rules import format_grade
 from lib.formats import long_date
+from lib.numbers import plain, plain_percent
 
-from .rules import StudentResult
 from .selectors import EnrolmentResult
 
 NEW_GRADES_DAYS = 14
@@ -37,7 +36,10 @@ def dashboard_warnings(
             Alert(
                 "danger",
                 _("Taux d'absence %(rate)s, au-delà du seuil de %(threshold)s : défaillant·e.")
-                % {"rate": format_rate(r.absence.rate_display), "threshold": _pct(r)},
+                % {
+                    "rate": format_rate(r.absence.rate_display),
+                    "threshold": plain_percent(r.absence.threshold_pct),
+                },
                 "attendance:student-attendance",
             )
         )
@@ -49,7 +51,10 @@ def dashboard_warnings(
                     "Taux d'absence %(rate)s : attention, au-delà de %(threshold)s vous serez "
                     "défaillant·e."
                 )
-                % {"rate": format_rate(r.absence.rate_display), "threshold": _pct(r)},
+                % {
+                    "rate": format_rate(r.absence.rate_display),
+                    "threshold": plain_percent(r.absence.threshold_pct),
+                },
                 "attendance:student-attendance",
             )
         )
@@ -89,7 +94,7 @@ def dashboard_warnings(
                     % {
                         "ue": ue.ue,
                         "avg": format_grade(ue.average),
-                        "pass_mark": _plain(result.enrolment.programme_year.pass_mark),
+                        "pass_mark": plain(result.enrolment.programme_year.pass_mark),
                     },
                     "grading:student-grades",
                 )
@@ -108,16 +113,6 @@ def dashboard_warnings(
             )
         )
     return out
-
-
-def _pct(r: StudentResult) -> str:
-    # Thresholds as the booklet writes them: « 20 % », not « 20,00 % ».
-    return f"{r.absence.threshold_pct.normalize():f}".replace(".", ",") + "\xa0%"
-
-
-def _plain(value: Decimal) -> str:
-    # The pass mark as the booklet writes it: « 10 », not « 10,00 ».
-    return f"{value.normalize():f}".replace(".", ",")
 
 
 def _date(day: dt.date) -> str:

@@ -15,17 +15,9 @@ from django.utils.translation import ngettext
 from attendance.rules import format_rate
 from enrolment.rules import JuryDecision, format_euros
 from grading.rules import format_grade
+from lib.numbers import plain, plain_percent
 
 from .rules import Reason, ReasonCode
-
-_NBSP = "\xa0"
-
-
-def _plain(value: Decimal | None) -> str:
-    # Thresholds read as typed: « 10 », « 20 », « 17,5 » — not « 10,00 ».
-    if value is None:
-        return "—"
-    return f"{value.normalize():f}".replace(".", ",")
 
 
 def _keys(keys: Iterable[str]) -> str:
@@ -50,7 +42,7 @@ def _ue_pending(reason: Reason) -> str:
 def _absence(reason: Reason) -> str:
     values = {
         "rate": format_rate(reason.rate if reason.rate is not None else Decimal(0)),
-        "threshold": f"{_plain(reason.threshold_pct)}{_NBSP}%",
+        "threshold": plain_percent(reason.threshold_pct),
         "missed": reason.missed_minutes,
         "held": reason.held_minutes,
     }
@@ -85,7 +77,7 @@ def reason_text(reason: Reason) -> str:
         return _("UE %(ue)s : moyenne %(average)s < %(pass_mark)s") % {
             "ue": reason.ue or reason.subject,
             "average": format_grade(reason.average),
-            "pass_mark": _plain(reason.pass_mark),
+            "pass_mark": plain(reason.pass_mark),
         }
     if kind == ReasonCode.DEFAILLANT_ABSENCE:
         return _absence(reason)

@@ -4,14 +4,14 @@ No Django here: callers pass plain values, so every rule is testable without a d
 """
 
 from collections.abc import Iterable, Mapping
-from decimal import ROUND_HALF_UP, Decimal, localcontext
+from decimal import Decimal, localcontext
 from enum import StrEnum
 from types import MappingProxyType
 
+from lib import numbers
+
 # Enough digits for any sum of money with cents: additions stay exact (RULES.md §3).
 _PRECISION = 50
-_CENT = Decimal("0.01")
-_NBSP = "\xa0"
 
 
 class JuryDecision(StrEnum):
@@ -53,14 +53,8 @@ def is_paid_in_full(*, due: Decimal, payments: Iterable[Decimal]) -> bool:
 
 
 def format_euros(value: Decimal, /) -> str:
-    """French money: ``Decimal("1200")`` → « 1 200,00 € » (no-break spaces)."""
-    amount = value.quantize(_CENT, rounding=ROUND_HALF_UP)
-    if amount == 0:
-        amount = abs(amount)  # never show "-0,00 €"
-    sign = "-" if amount < 0 else ""
-    whole, cents = f"{abs(amount):.2f}".split(".")
-    groups = f"{int(whole):,}".replace(",", _NBSP)
-    return f"{sign}{groups},{cents}{_NBSP}€"
+    """French money: ``Decimal("1200")`` → « 1 200,00 € » (no-break spaces; lib/numbers.py)."""
+    return numbers.money(value)
 
 
 class EnrolmentStatus(StrEnum):

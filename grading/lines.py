@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from enrolment.models import Enrolment
 from enrolment.rules import JuryDecision
+from lib.numbers import plain
 
 from .models import Assessment, Grade
 from .rules import GradeStatus, UEResult, UEStatus, format_grade
@@ -151,7 +152,7 @@ def _block(published: PublishedUE, corrected: Collection[int]) -> UEBlock:
             label=assessment_label(a),
             date=a.date,
             kind_label=str(a.get_kind_display()),
-            coefficient=f"{a.weight.normalize():f}".replace(".", ","),
+            coefficient=plain(a.weight),
             mark=grade_mark(grades.get(a.pk)),
             status_label=grade_status_label(grades.get(a.pk), under_correction=a.pk in corrected),
             is_makeup=a.makeup_of_id is not None,

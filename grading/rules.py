@@ -6,10 +6,12 @@ Exact ``Decimal``/``Fraction`` arithmetic only; the average is rounded half-up o
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, localcontext
+from decimal import Decimal, localcontext
 from enum import StrEnum
 from fractions import Fraction
 from math import floor
+
+from lib import numbers
 
 MAX_GRADE = Decimal(20)
 _CENT = Decimal("0.01")
@@ -62,11 +64,8 @@ def parse_grade(text: str, /) -> Decimal:
 
 
 def format_grade(value: Decimal | None, /) -> str:
-    """French grade with 2 decimals (« 12,50 »); « — » when there is none."""
-    if value is None:
-        return "—"
-    rounded = abs(value) if value == 0 else value  # never show "-0,00"
-    return f"{rounded.quantize(_CENT, rounding=ROUND_HALF_UP):.2f}".replace(".", ",")
+    """French grade with 2 decimals (« 12,50 »); « — » when there is none (lib/numbers.py)."""
+    return numbers.grade(value)
 
 
 class GradeStatus(StrEnum):
@@ -149,10 +148,6 @@ def _round_half_up(value: Fraction) -> Decimal:
     # Rounded from the exact quotient: 9.995 must give 10.00 whatever the weights (§8 #9).
     hundredths = floor(value * 100 + Fraction(1, 2))
     return (Decimal(hundredths) / 100).quantize(_CENT)
-
-
-def _plain(value: Decimal) -> str:
-    return f"{value.normalize():f}".replace(".", ",")
 
 
 def _makeups_by_original(assessments: Sequence[AssessmentInfo]) -> dict[str, AssessmentInfo]:
@@ -271,7 +266,7 @@ def validate_makeup(
     if makeup.weight != original.weight:
         errors.append(
             f"Le rattrapage {makeup.key} doit avoir le même coefficient que {original.key} "
-            f"({_plain(original.weight)})."
+            f"({numbers.plain(original.weight)})."
         )
     if existing_makeup_of_original is not None and existing_makeup_of_original != makeup.key:
         errors.append(f"{original.key} a déjà un rattrapage ({existing_makeup_of_original}).")

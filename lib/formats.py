@@ -1,4 +1,6 @@
-"""Words around numbers and dates in the reader's language: ordinals and long dates.
+"""Words around numbers and dates in the reader's language: ordinals and long dates; and
+French numbers (« 12,50 », « 1 200,00 € », « 21,25 % »), implemented in lib/numbers.py so the
+pure rules modules can use them without Django, and re-exported here.
 
 French writes « 1er étage », « 2e étage » and « 1er juillet 2024 »; English "1st floor",
 "2nd floor" and "1 July 2024". The date patterns go through gettext so the English
@@ -11,6 +13,31 @@ import re
 from django.utils import timezone
 from django.utils.formats import date_format, time_format
 from django.utils.translation import get_language, pgettext
+
+from lib.numbers import (
+    count,
+    decimal_fr,
+    grade,
+    money,
+    percent,
+    plain,
+    plain_percent,
+    round_half_up,
+)
+
+__all__ = [
+    "count",
+    "decimal_fr",
+    "grade",
+    "long_date",
+    "long_datetime",
+    "money",
+    "ordinal",
+    "percent",
+    "plain",
+    "plain_percent",
+    "round_half_up",
+]
 
 # A « j » (day of the month) not escaped by a backslash in a Django date format.
 _DAY = re.compile(r"(?<!\\)j")

@@ -1,0 +1,76 @@
+"""French numbers: « 12,50 », « 1 200,00 € », « 21,25 % », « 17,5 ».
+
+The one implementation of the French way of writing a number (comma for decimals, no-break
+spaces), whatever the reader's language: grades, money and rates read the same in every
+document. Pure Python (no Django, no settings), so the pure ``rules.py`` modules use it too;
+``lib.formats`` re-exports it and ``cnam_format`` makes template filters of it.
+
+Rounding is half-up (away from zero on a tie), from the exact value: 9.995 gives « 10,00 »
+and a ``Fraction`` is never rounded through a float (RULES.md §6, §8 #9).
+"""
+
+from decimal import Decimal
+from fractions import Fraction
+from math import floor
+
+NBSP = "\xa0"  # between thousands of money, and before « € » and « % »
+NNBSP = "\u202f"  # narrow no-break space: between thousands of plain counts (« 1 200 »)
+DASH = "—"  # no value
+
+
+def round_half_up(value: Decimal | Fraction | int, places: int = 2) -> Decimal:
+    """``value`` rounded half-up (away from zero) to ``places`` decimals, exactly.
+
+    Never « -0 »: a value that rounds to zero is zero.
+    """
+    exact = Fraction(value)
+    scale = 10**places
+    units = floor(abs(exact) * scale + Fraction(1, 2))
+    if exact < 0:
+        units = -units
+    return Decimal(units).scaleb(-places)
+
+
+def decimal_fr(value: Decimal | Fraction | int, places: int = 2) -> str:
+    """« 12,50 », « 1 200,00 », « -15,00 »: ``places`` decimals, rounded half-up, thousands
+    grouped with no-break spaces."""
+    rounded = round_half_up(value, places)
+    sign = "-" if rounded < 0 else ""
+    whole, _, decimals = f"{abs(rounded):.{places}f}".partition(".")
+    groups = f"{int(whole):,}".replace(",", NBSP)
+    return f"{sign}{groups},{decimals}" if decimals else f"{sign}{groups}"
+
+
+def grade(value: Decimal | Fraction | int | None) -> str:
+    """A grade with 2 decimals: « 12,50 »; « — » when there is none."""
+    return DASH if value is None else decimal_fr(value, 2)
+
+
+def money(value: Decimal | Fraction | int) -> str:
+    """Euros with cents: ``Decimal("1200")`` → « 1 200,00 € », a refund « -15,00 € »."""
+    return f"{decimal_fr(value, 2)}{NBSP}€"
+
+
+def percent(value: Decimal | Fraction | int) -> str:
+    """A rate with 2 decimals: « 21,25 % » (no-break space before « % »)."""
+    return f"{decimal_fr(value, 2)}{NBSP}%"
+
+
+def plain(value: Decimal | None) -> str:
+    """A figure as typed, without trailing zeros: « 10 », « 17,5 », « 1,25 »; « — » if none.
+
+    For thresholds, pass marks and coefficients, which the booklet writes « 10 », not « 10,00 ».
+    """
+    if value is None:
+        return DASH
+    return f"{value.normalize():f}".replace(".", ",")
+
+
+def plain_percent(value: Decimal | None) -> str:
+    """A threshold as the booklet writes it: « 20 % », « 17,5 % »."""
+    return f"{plain(value)}{NBSP}%"
+
+
+def count(n: int) -> str:
+    """A whole number with narrow no-break spaces between thousands: « 1 200 »."""
+    return f"{n:,}".replace(",", NNBSP)
