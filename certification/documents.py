@@ -3,6 +3,7 @@
 Templates get dataclasses and strings, never querysets; figures are formatted here.
 """
 
+import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -61,6 +62,42 @@ def result_snapshot(er: EnrolmentResult) -> dict[str, Any]:
         "reasons": r.reason_codes,
         # Codes and figures, worded when read (in the reader's language).
         "reason_data": [reason_data(reason) for reason in r.reasons],
+    }
+
+
+def certificate_snapshot(
+    *,
+    enrolment: Enrolment,
+    number: str,
+    issued_on: dt.date,
+    verification_url: str,
+    jury: Jury,
+    decided: dict[str, Any],
+) -> dict[str, object]:
+    """What a certificate freezes: holder, programme, the jury's results (``decided``, the
+    student's entry of the deliberation's snapshot) and its own number and address."""
+    py = enrolment.programme_year
+    student = enrolment.student
+    return {
+        "number": number,
+        "issued_on": issued_on.isoformat(),
+        "verification_url": verification_url,
+        "holder": {
+            "number": student.number,
+            "first_name": student.first_name,
+            "last_name": student.last_name,
+            "birth_date": student.birth_date.isoformat(),
+        },
+        "programme": {
+            "code": py.programme.code,
+            "title": py.programme.title,
+            "level": py.programme.level,
+            "managing_unit": py.programme.managing_unit,
+        },
+        "year": py.year,
+        "ues": decided["ues"],
+        "credits": decided["credits"],
+        "jury": {"sequence": jury.sequence, "deliberated_at": jury.deliberated_at.isoformat()},
     }
 
 

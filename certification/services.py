@@ -166,35 +166,6 @@ def _certificate_number(programme_year: ProgrammeYear, sequence: int) -> str:
     return f"{programme_year.programme.code}-{programme_year.end_year}-{sequence:05d}"
 
 
-def _certificate_snapshot(
-    *, enrolment: Enrolment, number: str, issued_on: dt.date, code: str, jury: Jury
-) -> dict[str, object]:
-    py = enrolment.programme_year
-    student = enrolment.student
-    decided = jury_student(jury, enrolment.pk)
-    return {
-        "number": number,
-        "issued_on": issued_on.isoformat(),
-        "verification_url": qr.verification_url(code),
-        "holder": {
-            "number": student.number,
-            "first_name": student.first_name,
-            "last_name": student.last_name,
-            "birth_date": student.birth_date.isoformat(),
-        },
-        "programme": {
-            "code": py.programme.code,
-            "title": py.programme.title,
-            "level": py.programme.level,
-            "managing_unit": py.programme.managing_unit,
-        },
-        "year": py.year,
-        "ues": decided["ues"],
-        "credits": decided["credits"],
-        "jury": {"sequence": jury.sequence, "deliberated_at": jury.deliberated_at.isoformat()},
-    }
-
-
 def jury_student(jury: Jury, enrolment_id: int) -> dict[str, Any]:
     """One student's frozen results in a deliberation's snapshot."""
     for student in jury.snapshot.get("students", []):
@@ -262,8 +233,13 @@ def certificate_issue(
                 )
                 .order_by("-sequence")
                 .first(),
-                snapshot=_certificate_snapshot(
-                    enrolment=enrolment, number=number, issued_on=day, code=code, jury=jury
+                snapshot=documents.certificate_snapshot(
+                    enrolment=enrolment,
+                    number=number,
+                    issued_on=day,
+                    verification_url=qr.verification_url(code),
+                    jury=jury,
+                    decided=jury_student(jury, enrolment.pk),
                 ),
             )
             pdf = render_pdf(
