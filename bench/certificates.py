@@ -34,7 +34,8 @@ from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from certification.models import Certificate  # noqa: E402
-from certification.services import bulk_issue_start, jury_deliberate  # noqa: E402
+from certification.services import jury_deliberate  # noqa: E402
+from certification.tasks import bulk_issue_start  # noqa: E402
 from tests.factories import (  # noqa: E402
     AssessmentFactory,
     EnrolmentFactory,

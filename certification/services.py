@@ -28,8 +28,8 @@ from lib.pdf import render_pdf
 
 from . import documents, notifications, qr
 from .models import BulkIssueJob, Certificate, CertificateCounter, Jury
-from .reasons import reason_text, reason_texts
-from .rules import NO_JURY, certificate_issuable, jury_decision
+from .reasons import reason_texts
+from .rules import certificate_issuable, jury_decision
 from .selectors import cohort_enrolments, cohort_results, enrolment_result, latest_jury
 
 logger = logging.getLogger(__name__)
@@ -320,30 +320,6 @@ def cohort_plan(programme_year: ProgrammeYear) -> CohortPlan:
     )
 
 
-def bulk_issue_start(*, programme_year: ProgrammeYear, by: User | None) -> BulkIssueJob:
-    """Create the job and queue it for a worker (``manage.py db_worker``)."""
-    from .tasks import issue_cohort
-
-    if latest_jury(programme_year.pk) is None:
-        raise CertificationError([reason_text(NO_JURY)])
-    plan = cohort_plan(programme_year)
-    job = BulkIssueJob.objects.create(
-        programme_year=programme_year, created_by=by, total=len(plan.eligible)
-    )
-    bulk_issue_enqueue(job=job, task=issue_cohort)
-    return job
-
-
-def bulk_issue_enqueue(*, job: BulkIssueJob, task: object = None) -> BulkIssueJob:
-    """(Re)queue a job: a re-run skips students already issued, so it is always safe."""
-    if task is None:
-        from .tasks import issue_cohort as task
-    result = task.enqueue(job.pk)  # type: ignore[attr-defined]
-    BulkIssueJob.objects.filter(pk=job.pk).update(task_id=str(result.id)[:64])
-    job.refresh_from_db()
-    return job
-
-
 def bulk_issue_run(*, job_id: int) -> BulkIssueJob:
     """Issue the job's certificates one by one, each in its own transaction.
 
@@ -399,9 +375,7 @@ def _failure(enrolment: Enrolment, reasons: list[str]) -> dict[str, object]:
 
 __all__ = [
     "CertificationError",
-    "bulk_issue_enqueue",
     "bulk_issue_run",
-    "bulk_issue_start",
     "certificate_issue",
     "certificate_revoke",
     "cohort_enrolments",

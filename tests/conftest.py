@@ -9,11 +9,14 @@ import os
 # ORM calls from it ("You cannot call this from an async context").
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
+from django.utils import translation
 
 # Debian's Chromium (scripts/setup installs it): Playwright cannot download its own browser here.
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -65,3 +68,13 @@ def _test_settings(settings: Any, tmp_path: Path) -> None:
         }
     }
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _french_outside_requests() -> Iterator[None]:
+    """Every test starts in the portal's language: a request in English activates English in
+    the thread and Django leaves it active, so a form built outside a request afterwards
+    would read English."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()

@@ -143,3 +143,18 @@ def test_no_app_imports_another_apps_views(app):
         f"{app} imports another app's views (shared access code belongs in "
         "enrolment/access.py):\n" + "\n".join(found)
     )
+
+
+def test_services_never_import_the_task_modules():
+    """Tasks call services; a service importing its task module back (even inside a function)
+    is an import loop."""
+    found = []
+    for app in APPS:
+        tree = ast.parse((ROOT / app / "services.py").read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                absolute = node.module if node.level == 0 else f"{app}.{node.module or ''}"
+                names = [f"{absolute}.{alias.name}" for alias in node.names]
+                if any(n.startswith(f"{app}.tasks") for n in [absolute, *names]):
+                    found.append(f"{app}/services.py:{node.lineno}")
+    assert found == []

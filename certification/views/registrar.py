@@ -15,7 +15,7 @@ from enrolment.rules import JuryDecision
 from grading.models import Grade, GradeHistory
 from lib.formats import long_date
 
-from .. import documents, qr, services
+from .. import documents, qr, services, tasks
 from ..forms import (
     DeliberateForm,
     IssueCohortForm,
@@ -287,7 +287,7 @@ def bulk_issue(request: HttpRequest, programme_year_id: int) -> HttpResponse:
     if not form.is_valid():
         return _jury_page(request, py, issue_form=form)
     try:
-        job = services.bulk_issue_start(programme_year=py, by=request.user)
+        job = tasks.bulk_issue_start(programme_year=py, by=request.user)
     except services.CertificationError as exc:
         messages.error(request, " ".join(exc.reasons))
         return redirect("certification:registrar-jury", programme_year_id=py.pk)
@@ -335,7 +335,7 @@ def bulk_job_status(request: HttpRequest, job_id: int) -> JsonResponse:
 @registrar_required
 def bulk_job_resume(request: HttpRequest, job_id: int) -> HttpResponse:
     job = _job(job_id)
-    services.bulk_issue_enqueue(job=job)
+    tasks.bulk_issue_enqueue(job=job)
     messages.success(request, _("Délivrance relancée : les certificats déjà délivrés sont repris."))
     return redirect("certification:registrar-bulk-job", job_id=job.pk)
 

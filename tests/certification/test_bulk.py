@@ -3,7 +3,7 @@ from unittest import mock
 import pytest
 from django.core.management import call_command
 
-from certification import services
+from certification import services, tasks
 from certification.models import BulkIssueJob, Certificate
 from certification.tasks import issue_cohort
 
@@ -19,7 +19,7 @@ IMMEDIATE = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBa
 
 def test_bulk_issue_with_immediate_backend_issues_every_eligible(cohort, registrar, settings):
     settings.TASKS = IMMEDIATE
-    job = services.bulk_issue_start(programme_year=cohort["py"], by=registrar)
+    job = tasks.bulk_issue_start(programme_year=cohort["py"], by=registrar)
     job.refresh_from_db()
     assert (job.status, job.done, job.total) == ("done", 3, 3)
     assert Certificate.objects.count() == 3
@@ -56,7 +56,7 @@ def test_db_worker_batch_runs_the_queued_job(settings):
 
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     cohort = make_cohort(2, deliberated=True)
-    job = services.bulk_issue_start(programme_year=cohort["py"], by=None)
+    job = tasks.bulk_issue_start(programme_year=cohort["py"], by=None)
     assert Certificate.objects.count() == 0
     call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload")
     job.refresh_from_db()

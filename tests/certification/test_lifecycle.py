@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import escape
 
-from certification import services
+from certification import services, tasks
 from certification.models import Certificate, Jury
 from enrolment.models import Enrolment, ProgrammeYear
 from grading.models import Grade, GradeHistory
@@ -135,7 +135,7 @@ def test_no_certificate_or_attestation_before_the_jury(client, world):
     )
     assert "Le jury n&#x27;a pas encore délibéré." in r.content.decode()
     with pytest.raises(services.CertificationError):
-        services.bulk_issue_start(programme_year=world.py, by=world.registrar)
+        tasks.bulk_issue_start(programme_year=world.py, by=world.registrar)
     assert not Certificate.objects.exists()
     student = world.students["good"]
     client.force_login(student.student.user)

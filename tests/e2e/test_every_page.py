@@ -35,7 +35,7 @@ from attendance.services import (
     roll_record,
 )
 from certification.models import Certificate, Jury
-from certification.services import bulk_issue_start
+from certification.tasks import bulk_issue_start
 from enrolment.models import UE, Payment, Programme, StaffAssignment, StudentProfile, User
 from enrolment.services import fees_set, payment_record
 from grading.models import Assessment, Grade, GradeHistory
