@@ -1,6 +1,7 @@
 """A student sends the justification of an absence; the UE's teacher accepts it from the roll
 row; the student then reads « acceptée » (headless Chromium, at phone width for the roll)."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -27,8 +28,10 @@ def sign_out(page) -> None:
     toggler = page.locator(".navbar-toggler")
     if toggler.is_visible():
         toggler.click()
-    page.get_by_role("button", name="Se déconnecter").first.click()
-    page.wait_for_load_state()
+    # Wait for the sign-out to land on the sign-in page: going on before it is done would
+    # still be signed in (and the sign-in page redirects a signed-in user away).
+    with page.expect_navigation(url=re.compile(r".*/compte/connexion/$")):
+        page.get_by_role("button", name="Se déconnecter").first.click()
 
 
 def test_student_sends_teacher_accepts_from_the_roll_row_student_reads_accepted(

@@ -168,7 +168,8 @@ def test_the_demo_on_another_port_links_to_itself(page: Page, demo: Demo) -> Non
     assert url.startswith(f"{demo.url}/verifier/")
     page.goto(url)
     expect(page.get_by_text("Certificat valide")).to_be_visible()
-    page.get_by_role("button", name="Se déconnecter").first.click()
+    with page.expect_navigation(url=re.compile(r".*/compte/connexion/$")):
+        page.get_by_role("button", name="Se déconnecter").first.click()
 
     # b. The calendar subscription shown to the student is on this server and answers.
     _sign_in(page, demo, "eleve")
@@ -180,7 +181,8 @@ def test_the_demo_on_another_port_links_to_itself(page: Page, demo: Demo) -> Non
     response = page.request.get(feed)
     assert response.status == 200
     assert response.body().startswith(b"BEGIN:VCALENDAR")
-    page.get_by_role("button", name="Se déconnecter").first.click()
+    with page.expect_navigation(url=re.compile(r".*/compte/connexion/$")):
+        page.get_by_role("button", name="Se déconnecter").first.click()
 
     # c. The password-reset e-mail links to this server's new-password form.
     address, birth_date = _student(demo.database, "eleve")

@@ -1,6 +1,7 @@
 """A teacher enters a cohort's grades with the keyboard only, saves, publishes; the student
 then sees the grade (headless Chromium)."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -50,8 +51,8 @@ def test_teacher_types_grades_with_the_keyboard_publishes_and_the_student_sees_t
     expect(page.get_by_text("3 notes publiées")).to_be_visible()
     assert set(Grade.objects.values_list("published", flat=True)) == {True}
 
-    page.get_by_role("button", name="Se déconnecter").first.click()
-    page.wait_for_load_state()
+    with page.expect_navigation(url=re.compile(r".*/compte/connexion/$")):
+        page.get_by_role("button", name="Se déconnecter").first.click()
     student = e[0].student
     sign_in(page, live_server, student.user.username)
     page.goto(f"{live_server.url}{reverse('grading:student-grades')}")
