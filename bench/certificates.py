@@ -1,16 +1,24 @@
-"""Time to issue N certificates with the background worker (PDF rendering dominates).
+"""Certificates: one render, the QR code drawn two ways, and N issued through the queue.
 
-    DATABASE_URL=sqlite:////tmp/bench-certs.sqlite3 .venv/bin/python bench/certificates.py [N]
+    DATABASE_URL=sqlite:////tmp/bench-certs.sqlite3 .venv/bin/python bench/certificates.py \
+        [--students 1000] [--workers 2] [--runs 15]
 
-Builds a throwaway cohort of N eligible students, deliberates (certificates come only after
-the jury; the deliberation is not timed), starts a bulk issuance exactly as the
-registrar's button does (a BulkIssueJob queued through django.tasks on django-tasks-db), then
-runs ``manage.py db_worker --batch`` in a separate process until the queue is empty, and
-prints the total seconds and the milliseconds per certificate. DATABASE_URL must name a file
-or a server, which the worker process shares.
+1. One certificate's PDF, median of ``--runs``: a bare WeasyPrint render of the same HTML with
+   the stylesheet linked and parsed each time, as before issue 11 (the anchor); the portal's
+   ``render_pdf`` (stylesheet and fonts parsed once per process); the QR code as a PNG (what
+   the portal prints) and as an SVG path.
+2. ``--students`` eligible students (a throwaway cohort, deliberated, not timed) issued exactly
+   as the registrar's button does: a job split into chunks queued through django-tasks-db,
+   then ``--workers`` ``manage.py worker --batch`` processes started together; the time runs
+   from the click to the last certificate.
+
+DATABASE_URL must name a file or a server: the workers share it. ``measure()`` returns the rows
+for ``bench/run.py``.
 """
 
+import argparse
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -20,6 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cnam_cs.settings")
 os.environ.setdefault("DJANGO_PRIVATE_ROOT", "/tmp/bench-private")
+os.environ.setdefault("DJANGO_DEBUG", "true")
+os.environ.setdefault("DJANGO_LOG_LEVEL", "WARNING")
 # The e-mails of issuance are not what is measured: the console would print 1,000 of them.
 os.environ.setdefault("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.dummy.EmailBackend")
 
@@ -29,55 +39,162 @@ django.setup()
 
 from decimal import Decimal  # noqa: E402
 
+from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
+from django.template.loader import render_to_string  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from certification.models import Certificate  # noqa: E402
+from certification import documents, qr  # noqa: E402
+from certification.models import BulkIssueJob, Certificate  # noqa: E402
 from certification.services import jury_deliberate  # noqa: E402
 from certification.tasks import bulk_issue_start  # noqa: E402
-from tests.factories import (  # noqa: E402
-    AssessmentFactory,
-    EnrolmentFactory,
-    GradeFactory,
-    ProgrammeYearFactory,
-    UEFactory,
-)
+from lib import pdf  # noqa: E402
+
+GOAL_SECONDS = 30.0
+GOAL_STUDENTS = 1000
 
 
-def main(n: int) -> None:
-    call_command("migrate", verbosity=0)
-    year = f"{2100 + Certificate.objects.count() % 800}-{2101 + Certificate.objects.count() % 800}"
-    py = ProgrammeYearFactory(year=year)
+def _median_ms(function, runs: int) -> float:
+    function()  # warm-up: imports, fonts, caches
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return 1000 * statistics.median(times)
+
+
+def _sample_certificate() -> Certificate:
+    url = "https://portail.example.org/verifier/" + "x" * 32
+    return Certificate(
+        number="CS2600A-2025-00001",
+        issued_on=timezone.localdate(),
+        snapshot={
+            "number": "CS2600A-2025-00001",
+            "holder": {"first_name": "Camille", "last_name": "Lefèvre"},
+            "programme": {"title": "Innovations sociales", "code": "CS2600A", "level": ""},
+            "year": "2024-2025",
+            "credits": 12,
+            "ues": [
+                {"code": "RSV206", "title": "Innovation sociale", "credits": 6},
+                {"code": "RSV207", "title": "Économie sociale et solidaire", "credits": 6},
+            ],
+            "verification_url": url,
+        },
+    )
+
+
+def render_rows(runs: int) -> list[dict]:
+    """One certificate: the bare render (anchor), the portal's, the QR code both ways."""
+    from weasyprint import HTML
+
+    certificate = _sample_certificate()
+    url = certificate.snapshot["verification_url"]
+    context = documents.certificate_context(certificate, qr_png=qr.qr_png_data_uri(url))
+    template = "certification/pdf/certificate.html"
+    html = render_to_string(template, {**context, "pdf_title": "Certificat"})
+    linked = html.replace("<head>", '<head><link rel="stylesheet" href="/static/css/pdf.css">', 1)
+    svg_html = linked.replace(
+        f'<img class="qr" src="{context["qr_png"]}"',
+        f'<img class="qr" src="data:image/svg+xml;utf8,{qr.qr_svg(url).replace("#", "%23")}"',
+    )
+
+    def bare(source: str) -> None:
+        HTML(
+            string=source,
+            base_url=pdf.BASE_URL,
+            url_fetcher=pdf.StaticOnlyFetcher(),
+            media_type="print",
+        ).write_pdf(pdf_variant=pdf.PDF_VARIANT, font_config=pdf.font_config())
+
+    bare_ms = _median_ms(lambda: bare(linked), runs)
+    svg_ms = _median_ms(lambda: bare(svg_html), runs)
+    portal_ms = _median_ms(lambda: pdf.render_pdf(template, context, title="Certificat"), runs)
+    png_ms = _median_ms(lambda: qr.qr_png_data_uri(url), runs)
+    svg_make_ms = _median_ms(lambda: qr.qr_svg(url), runs)
+    return [
+        {"what": "certificat : rendu WeasyPrint nu (repère)", "value": f"{bare_ms:.0f} ms"},
+        {
+            "what": "certificat : render_pdf du portail",
+            "goal": "< rendu nu",
+            "value": f"{portal_ms:.0f} ms",
+            "ratio": portal_ms / bare_ms,
+            "ok": portal_ms < bare_ms,
+        },
+        {
+            "what": "QR code : PNG (imprimé) / chemin SVG, rendu nu",
+            "value": f"{bare_ms:.0f} ms / {svg_ms:.0f} ms",
+        },
+        {
+            "what": "QR code : fabrication PNG / SVG",
+            "value": f"{png_ms:.1f} ms / {svg_make_ms:.1f} ms",
+        },
+    ]
+
+
+def _cohort(students: int):
+    from tests.factories import (
+        AssessmentFactory,
+        EnrolmentFactory,
+        GradeFactory,
+        ProgrammeYearFactory,
+        UEFactory,
+    )
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # set-up only
+    start = 2100 + BulkIssueJob.objects.count() % 800
+    py = ProgrammeYearFactory(year=f"{start}-{start + 1}")
     ue = UEFactory(programme_year=py, code="RSV206", credits=8)
-    a = AssessmentFactory(ue=ue, key="RSV206-CT")
-    for _ in range(n):
+    assessment = AssessmentFactory(ue=ue, key="RSV206-CT")
+    for _ in range(students):
         e = EnrolmentFactory(programme_year=py, fees_due=Decimal("0"))
-        GradeFactory(assessment=a, enrolment=e, value=Decimal("13"))
+        GradeFactory(assessment=assessment, enrolment=e, value=Decimal("13"))
     jury_deliberate(programme_year=py, deliberated_at=timezone.now(), members="Bench", by=None)
+    return py
+
+
+def queue_rows(students: int, workers: int) -> list[dict]:
+    """``students`` certificates through the queue and ``workers`` worker processes."""
+    call_command("migrate", verbosity=0)
+    py = _cohort(students)
+    command = [sys.executable, "manage.py", "worker", "--batch", "--no-reload"]
+    command += ["--no-startup-delay", "--interval", "0.1", "-v", "0"]
     start = time.perf_counter()
     job = bulk_issue_start(programme_year=py, by=None)
-    subprocess.run(
-        [
-            sys.executable,
-            "manage.py",
-            "db_worker",
-            "--batch",
-            "--no-reload",
-            "--no-startup-delay",
-            "-v",
-            "0",
-        ],
-        cwd=ROOT,
-        check=True,
-    )
+    processes = [subprocess.Popen(command, cwd=ROOT) for _ in range(workers)]
+    for process in processes:
+        process.wait()
     total = time.perf_counter() - start
     job.refresh_from_db()
-    issued = Certificate.objects.filter(programme_year=py).count()
-    print(f"database: {connection.vendor}; worker: manage.py db_worker --batch")
-    print(f"{issued} of {n} certificates issued in {total:.1f} s: {1000 * total / n:.0f} ms each")
-    print(f"job status: {job.status}, {job.done}/{job.total}, {len(job.failures)} failure(s)")
+    issued = Certificate.objects.filter(programme_year=py).exclude(sha256="").count()
+    goal = GOAL_SECONDS * students / GOAL_STUDENTS
+    return [
+        {
+            "what": f"{students} certificats par la file, {workers} workers ({connection.vendor})",
+            "goal": f"≤ {goal:.0f} s",
+            "value": f"{total:.1f} s ({1000 * total / students:.0f} ms chacun, "
+            f"{issued} délivrés, {len(job.failures)} échec(s))",
+            "ok": total <= goal and issued == students and job.status == "done",
+        }
+    ]
+
+
+def measure(students: int = GOAL_STUDENTS, workers: int = 2, runs: int = 15) -> list[dict]:
+    return render_rows(runs) + queue_rows(students, workers)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--students", type=int, default=GOAL_STUDENTS)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--runs", type=int, default=15)
+    args = parser.parse_args()
+    print(f"charge moyenne au départ : {os.getloadavg()[0]:.2f}")
+    for row in measure(args.students, args.workers, args.runs):
+        print(f"{row['what']:<70} {row['value']}")
+    print(f"charge moyenne à la fin : {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 1000)
+    main()

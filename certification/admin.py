@@ -38,6 +38,20 @@ class BulkIssueJobAdmin(admin.ModelAdmin):
     list_display = ["programme_year", "status", "done", "total", "created_at"]
 
 
+@admin.register(models.BulkIssueChunk)
+class BulkIssueChunkAdmin(admin.ModelAdmin):
+    """Read-only: chunks are written by the workers (``certification.bulk``) only."""
+
+    list_display = ["job", "index", "status", "done", "attempts", "heartbeat_at", "finished_at"]
+    list_filter = ["status"]
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
 @admin.register(models.CertificateCounter)
 class CertificateCounterAdmin(admin.ModelAdmin):
     # Numbers are never reused: the counter only moves forward through issuance.

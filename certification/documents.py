@@ -229,12 +229,13 @@ def attestation_context(enrolment: Enrolment) -> dict[str, Any]:
     }
 
 
-def certificate_context(certificate: Certificate, *, qr_svg: str) -> dict[str, Any]:
+def certificate_context(certificate: Certificate, *, qr_png: str) -> dict[str, Any]:
+    """``qr_png``: the verification QR code as a ``data:image/png`` URI (``qr.qr_png_data_uri``)."""
     s = certificate.snapshot
     return {
         "snap": s,
         "issued_on": certificate.issued_on,
-        "qr_svg": qr_svg,
+        "qr_png": qr_png,
         "reference": f"Certificat n° {s['number']}",
     }
 

@@ -137,7 +137,11 @@ class Certificate(models.Model):
 
 
 class BulkIssueJob(models.Model):
-    """Issuing a whole cohort in the background; progress survives a reload or a restart."""
+    """Issuing a whole cohort in the background; progress survives a reload or a restart.
+
+    The students to issue are split into chunks (``BulkIssueChunk``), each one task, so that
+    every worker takes part; ``done`` and ``failures`` are summed from the chunks as each ends.
+    """
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("En attente")
@@ -165,3 +169,41 @@ class BulkIssueJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.programme_year} {self.status} {self.done}/{self.total}"
+
+
+class BulkIssueChunk(models.Model):
+    """A slice of a bulk job run by one worker at a time, with a lease.
+
+    A worker running the chunk renews ``heartbeat_at``; a chunk still « running » whose
+    heartbeat is older than ``settings.TASK_LEASE_SECONDS`` belonged to a worker that died:
+    it is queued again (``certification.tasks.requeue_stale_chunks``). Running a chunk twice
+    issues nothing twice: an enrolment's certificate is issued once.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("En attente")
+        RUNNING = "running", _("En cours")
+        DONE = "done", _("Terminé")
+
+    job = models.ForeignKey(BulkIssueJob, on_delete=models.CASCADE, related_name="chunks")
+    index = models.PositiveIntegerField()
+    enrolment_ids = models.JSONField(default=list)
+    status = models.CharField(max_length=10, choices=Status, default=Status.QUEUED)
+    # Certificates of the chunk that exist after its last run (issued now or before).
+    done = models.PositiveIntegerField(default=0)
+    failures = models.JSONField(default=list)
+    task_id = models.CharField(max_length=64, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("lot de délivrance groupée")
+        ordering = ["job", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "index"], name="bulk_chunk_index_unique")
+        ]
+        indexes = [models.Index(fields=["status", "heartbeat_at"], name="bulk_chunk_lease")]
+
+    def __str__(self) -> str:
+        return f"{self.job_id}#{self.index} {self.status}"

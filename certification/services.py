@@ -3,8 +3,8 @@
 Issuing is idempotent and safe under concurrency: the programme year's ``CertificateCounter``
 row is locked (``select_for_update`` on PostgreSQL; SQLite's IMMEDIATE transactions already
 serialise writers), the enrolment's certificate is looked up again under that lock, and the
-number, snapshot, PDF and SHA-256 are written in the same transaction. A failure rolls the
-counter back with everything else: numbers stay gapless.
+number and snapshot are written in the same short transaction. The PDF is rendered after,
+outside the lock, so that several workers render at once (``certificate_finish``).
 """
 
 import datetime as dt
@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.files.base import ContentFile
+from django.core.files.storage import Storage
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -27,7 +28,7 @@ from grading.services import grade_unlock, grades_lock, grades_publish_correctio
 from lib.pdf import render_pdf
 
 from . import documents, notifications, qr
-from .models import BulkIssueJob, Certificate, CertificateCounter, Jury
+from .models import Certificate, CertificateCounter, Jury, certificate_path
 from .reasons import reason_texts
 from .rules import certificate_issuable, jury_decision
 from .selectors import cohort_enrolments, cohort_results, enrolment_result, latest_jury
@@ -197,70 +198,126 @@ def certificate_issue(
     RULES.md §7: only after the jury, for a student whose latest decision is « admis », fees
     paid at the time of issue. After a revocation, a new certificate takes a new number and
     records the one it replaces. Raises ``CertificationError`` with every blocking reason.
+
+    Two steps, so that workers render in parallel: the number is taken and the row written
+    under the counter's lock (a few milliseconds), then the PDF is rendered outside any lock
+    or transaction and stored (``certificate_finish``). If rendering fails, the numbered
+    certificate stays without its PDF and the next call (or run of a bulk chunk) finishes it:
+    numbers stay gapless, and no file is left without its row.
     """
     existing = _existing(enrolment)
     if existing is not None:
-        return existing
+        return certificate_finish(existing)
     enrolment.refresh_from_db(fields=["jury_decision", "fees_due"])
     issuable, reasons = certificate_issuability(enrolment)
     if not issuable:
         raise CertificationError(reasons)
-    py = enrolment.programme_year
-    jury = latest_jury(py.pk)
-    assert jury is not None  # issuable implies a deliberation
-    CertificateCounter.objects.get_or_create(programme_year=py)
     try:
-        with transaction.atomic():
-            counter = CertificateCounter.objects.select_for_update().get(programme_year=py)
-            existing = _existing(enrolment)  # issued while we waited for the lock
-            if existing is not None:
-                return existing
-            counter.last_number += 1
-            counter.save(update_fields=["last_number"])
-            number = _certificate_number(py, counter.last_number)
-            code = secrets.token_urlsafe(24)
-            day = issued_on or timezone.localdate()
-            certificate = Certificate.objects.create(
-                enrolment=enrolment,
-                programme_year=py,
-                sequence=counter.last_number,
-                number=number,
-                issued_on=day,
-                issued_by=by,
-                verification_code=code,
-                replaces=Certificate.objects.filter(
-                    enrolment_id=enrolment.pk, revoked_at__isnull=False, replaced_by__isnull=True
-                )
-                .order_by("-sequence")
-                .first(),
-                snapshot=documents.certificate_snapshot(
-                    enrolment=enrolment,
-                    number=number,
-                    issued_on=day,
-                    verification_url=qr.verification_url(code),
-                    jury=jury,
-                    decided=jury_student(jury, enrolment.pk),
-                ),
-            )
-            pdf = render_pdf(
-                "certification/pdf/certificate.html",
-                documents.certificate_context(
-                    certificate, qr_svg=qr.qr_svg(certificate.snapshot["verification_url"])
-                ),
-                title=f"Certificat {number}",
-            )
-            certificate.sha256 = hashlib.sha256(pdf).hexdigest()
-            certificate.pdf.save(f"{number}.pdf", ContentFile(pdf), save=False)
-            certificate.save(update_fields=["pdf", "sha256"])
-            notifications.certificate_issued(certificate)
+        certificate = _certificate_numbered(enrolment=enrolment, by=by, issued_on=issued_on)
     except IntegrityError:
         # Another writer issued it between our check and our insert (one valid per enrolment).
         existing = _existing(enrolment)
         if existing is None:
             raise
-        return existing
-    logger.info("certificate %s issued for enrolment %s", number, enrolment.pk)
+        certificate = existing
+    return certificate_finish(certificate)
+
+
+def _certificate_numbered(
+    *, enrolment: Enrolment, by: User | None, issued_on: dt.date | None
+) -> Certificate:
+    """Take the next number and write the certificate's row and snapshot (no PDF yet)."""
+    py = enrolment.programme_year
+    jury = latest_jury(py.pk)
+    assert jury is not None  # issuable implies a deliberation
+    CertificateCounter.objects.get_or_create(programme_year=py)
+    with transaction.atomic():
+        counter = CertificateCounter.objects.select_for_update().get(programme_year=py)
+        existing = _existing(enrolment)  # issued while we waited for the lock
+        if existing is not None:
+            return existing
+        counter.last_number += 1
+        counter.save(update_fields=["last_number"])
+        number = _certificate_number(py, counter.last_number)
+        code = secrets.token_urlsafe(24)
+        day = issued_on or timezone.localdate()
+        certificate = Certificate.objects.create(
+            enrolment=enrolment,
+            programme_year=py,
+            sequence=counter.last_number,
+            number=number,
+            issued_on=day,
+            issued_by=by,
+            verification_code=code,
+            replaces=Certificate.objects.filter(
+                enrolment_id=enrolment.pk, revoked_at__isnull=False, replaced_by__isnull=True
+            )
+            .order_by("-sequence")
+            .first(),
+            snapshot=documents.certificate_snapshot(
+                enrolment=enrolment,
+                number=number,
+                issued_on=day,
+                verification_url=qr.verification_url(code),
+                jury=jury,
+                decided=jury_student(jury, enrolment.pk),
+            ),
+        )
+    logger.info("certificate %s numbered for enrolment %s", number, enrolment.pk)
     return certificate
+
+
+def certificate_finish(certificate: Certificate) -> Certificate:
+    """Render, store and fingerprint a numbered certificate's PDF; e-mail its holder.
+
+    Nothing to do when the PDF is there. Safe when two workers finish the same certificate:
+    the first to record its file wins, the other deletes its own. A file whose row was not
+    written (the transaction failed, or a worker died in between) is deleted by the winner.
+    """
+    if certificate.sha256:
+        return certificate
+    pdf = render_pdf(
+        "certification/pdf/certificate.html",
+        documents.certificate_context(
+            certificate, qr_png=qr.qr_png_data_uri(certificate.snapshot["verification_url"])
+        ),
+        title=f"Certificat {certificate.number}",
+    )
+    digest = hashlib.sha256(pdf).hexdigest()
+    storage = Certificate._meta.get_field("pdf").storage
+    wanted = certificate_path(certificate, "")
+    name = storage.save(wanted, ContentFile(pdf))
+    try:
+        with transaction.atomic():
+            won = Certificate.objects.filter(pk=certificate.pk, sha256="").update(
+                pdf=name, sha256=digest
+            )
+            if won:
+                notifications.certificate_issued(certificate)
+    except BaseException:
+        storage.delete(name)
+        raise
+    if not won:
+        storage.delete(name)
+    else:
+        _delete_leftovers(storage, wanted, keep=name)
+        logger.info("certificate %s rendered", certificate.number)
+    certificate.refresh_from_db(fields=["pdf", "sha256"])
+    return certificate
+
+
+def _delete_leftovers(storage: Storage, wanted: str, *, keep: str) -> None:
+    """Files of earlier attempts at the same certificate (``N.pdf``, ``N_xxxxxxx.pdf``)."""
+    folder, _, filename = wanted.rpartition("/")
+    stem = filename.removesuffix(".pdf")
+    try:
+        _, files = storage.listdir(folder)
+    except FileNotFoundError:
+        return
+    for other in files:
+        path = f"{folder}/{other}"
+        if path != keep and (other == filename or other.startswith(f"{stem}_")):
+            storage.delete(path)
 
 
 @transaction.atomic
@@ -320,62 +377,9 @@ def cohort_plan(programme_year: ProgrammeYear) -> CohortPlan:
     )
 
 
-def bulk_issue_run(*, job_id: int) -> BulkIssueJob:
-    """Issue the job's certificates one by one, each in its own transaction.
-
-    Restartable: progress is recomputed from the certificates that exist, so a worker killed
-    midway and restarted (or the same job run twice) issues nothing twice.
-    """
-    job = BulkIssueJob.objects.select_related("programme_year__programme").get(pk=job_id)
-    plan = cohort_plan(job.programme_year)
-    issued = set(
-        Certificate.objects.filter(
-            enrolment__in=plan.eligible, revoked_at__isnull=True
-        ).values_list("enrolment_id", flat=True)
-    )
-    BulkIssueJob.objects.filter(pk=job.pk).update(
-        status=BulkIssueJob.Status.RUNNING,
-        total=len(plan.eligible),
-        done=len(issued),
-        failures=[],
-        finished_at=None,
-    )
-    failures: list[dict[str, object]] = []
-    done = len(issued)
-    for enrolment in plan.eligible:
-        if enrolment.pk in issued:
-            continue
-        try:
-            certificate_issue(enrolment=enrolment, by=job.created_by)
-        except CertificationError as exc:
-            failures.append(_failure(enrolment, exc.reasons))
-        except Exception as exc:
-            logger.exception("bulk issue: enrolment %s failed", enrolment.pk)
-            failures.append(_failure(enrolment, [f"Erreur inattendue : {type(exc).__name__}"]))
-        else:
-            done += 1
-        BulkIssueJob.objects.filter(pk=job.pk).update(done=done, failures=failures)
-    BulkIssueJob.objects.filter(pk=job.pk).update(
-        status=BulkIssueJob.Status.FAILED if failures else BulkIssueJob.Status.DONE,
-        finished_at=timezone.now(),
-    )
-    job.refresh_from_db()
-    return job
-
-
-def _failure(enrolment: Enrolment, reasons: list[str]) -> dict[str, object]:
-    student = enrolment.student
-    return {
-        "enrolment_id": enrolment.pk,
-        "number": student.number,
-        "name": f"{student.last_name.upper()} {student.first_name}",
-        "reasons": reasons,
-    }
-
-
 __all__ = [
     "CertificationError",
-    "bulk_issue_run",
+    "certificate_finish",
     "certificate_issue",
     "certificate_revoke",
     "cohort_enrolments",

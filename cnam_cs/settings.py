@@ -178,6 +178,13 @@ TASKS = {
         "BACKEND": os.environ.get("DJANGO_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
     }
 }
+# Background work (``manage.py worker``, docs/deploy.md § workers). A bulk issuance is split
+# into chunks of this many certificates, one task each, so that every worker takes part.
+CERTIFICATE_CHUNK_SIZE = int(os.environ.get("DJANGO_CERTIFICATE_CHUNK_SIZE", "20"))
+# A running chunk whose worker has not renewed its lease for this long is queued again.
+TASK_LEASE_SECONDS = int(os.environ.get("DJANGO_TASK_LEASE_SECONDS", "120"))
+# Called by every ``manage.py worker`` at start and then every lease / 3 seconds.
+TASK_RECOVERY_HOOKS = ["certification.tasks.requeue_stale_chunks"]
 
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("Français")), ("en", _("English"))]

@@ -3,7 +3,10 @@
 Resources are served only from the project's bundled static files: no ``file:`` URL, no
 network, no ``..`` (SECURITY.md #9: WeasyPrint's default fetcher would embed any local file).
 One ``FontConfiguration`` is shared by every render: a new one per render leaks memory in a
-long-lived process (measured about 0.3 MB a render) and is slower.
+long-lived process (measured about 0.3 MB a render) and is slower. The shared stylesheet
+(``static/css/pdf.css`` and its three ``@font-face`` fonts) is parsed once per process and the
+fetcher built once (each ``URLFetcher`` builds a TLS context: 40 ms): a certificate's render
+is then mostly layout (``bench/certificates.py`` prints the figures).
 """
 
 import logging
@@ -17,7 +20,7 @@ from urllib.parse import unquote, urlsplit
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
-from weasyprint import HTML
+from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -31,8 +34,12 @@ SERVED_FOLDERS = frozenset({"css", "fonts", "img"})
 AUTHOR = "Cnam — EPN12 Santé-Solidarité"
 LANG = "fr"
 PDF_VARIANT = "pdf/a-3b"
+# Applied to every PDF (``pdf/base.html`` links no stylesheet of its own).
+SHARED_STYLESHEET = "css/pdf.css"
 
 _font_config: FontConfiguration | None = None
+_stylesheets: list[CSS] | None = None
+_fetcher: "StaticOnlyFetcher | None" = None
 _font_lock = threading.Lock()
 # The shared FontConfiguration (a Fontconfig/Pango font map) is mutable and not documented as
 # thread-safe: renders are serialised within a process (workers are separate processes).
@@ -45,6 +52,25 @@ def font_config() -> FontConfiguration:
         if _font_config is None:
             _font_config = FontConfiguration()
         return _font_config
+
+
+def _shared() -> tuple["StaticOnlyFetcher", list[CSS]]:
+    """The process's fetcher and parsed shared stylesheet (fonts loaded into ``font_config``)."""
+    global _stylesheets, _fetcher
+    config = font_config()
+    with _font_lock:
+        if _fetcher is None:
+            _fetcher = StaticOnlyFetcher()
+        if _stylesheets is None:
+            url = f"{BASE_URL.rstrip('/')}{STATIC_PREFIX}{SHARED_STYLESHEET}"
+            _stylesheets = [CSS(url=url, url_fetcher=_fetcher, font_config=config)]
+        return _fetcher, _stylesheets
+
+
+def warm_up() -> None:
+    """Load WeasyPrint, its fonts and the shared stylesheet now rather than on the first PDF
+    (a task worker at start; an app server before it forks its workers)."""
+    _shared()
 
 
 def _static_roots() -> list[Path]:
@@ -111,10 +137,11 @@ def render_pdf(
     html = render_to_string(
         template_name, {"pdf_title": title, "issued_at": issued_at, "author": AUTHOR, **context}
     )
+    fetcher, stylesheets = _shared()
     with _render_lock:
         document = HTML(
-            string=html, base_url=BASE_URL, url_fetcher=StaticOnlyFetcher(), media_type="print"
-        ).render(font_config=font_config(), pdf_variant=PDF_VARIANT)
+            string=html, base_url=BASE_URL, url_fetcher=fetcher, media_type="print"
+        ).render(font_config=font_config(), stylesheets=stylesheets, pdf_variant=PDF_VARIANT)
         metadata = document.metadata
         metadata.title = title or metadata.title
         metadata.authors = [AUTHOR]

@@ -1,11 +1,18 @@
+"""Bulk issuance: chunks any worker runs, progress per chunk, recovery of a dead worker's
+chunk, and a certificate's PDF rendered outside the counter's lock (issue 11)."""
+
+import datetime as dt
 from unittest import mock
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
-from certification import services, tasks
-from certification.models import BulkIssueJob, Certificate
+from certification import bulk, services, tasks
+from certification.models import BulkIssueChunk, BulkIssueJob, Certificate
 from certification.tasks import issue_cohort
+
+IMMEDIATE = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 
 
 @pytest.fixture
@@ -14,7 +21,8 @@ def cohort(deliberated):
     return deliberated
 
 
-IMMEDIATE = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+def _files(settings) -> list[str]:
+    return sorted(p.name for p in settings.PRIVATE_STORAGE_ROOT.rglob("*.pdf"))
 
 
 def test_bulk_issue_with_immediate_backend_issues_every_eligible(cohort, registrar, settings):
@@ -23,6 +31,29 @@ def test_bulk_issue_with_immediate_backend_issues_every_eligible(cohort, registr
     job.refresh_from_db()
     assert (job.status, job.done, job.total) == ("done", 3, 3)
     assert Certificate.objects.count() == 3
+
+
+def test_a_job_is_split_into_chunks_each_one_task(cohort, registrar, settings):
+    settings.CERTIFICATE_CHUNK_SIZE = 2
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    job = tasks.bulk_issue_start(programme_year=cohort["py"], by=registrar)
+    chunks = list(job.chunks.all())
+    assert [len(c.enrolment_ids) for c in chunks] == [2, 1]
+    assert all(c.task_id for c in chunks)
+    assert len({c.task_id for c in chunks}) == 2
+    assert (job.status, job.done, job.total) == ("queued", 0, 3)
+
+
+def test_progress_is_written_once_per_chunk(cohort, registrar, settings):
+    settings.CERTIFICATE_CHUNK_SIZE = 2
+    job = bulk.job_create(programme_year=cohort["py"], by=registrar)
+    first, second = job.chunks.all()
+    bulk.chunk_run(chunk_id=first.pk)
+    job.refresh_from_db()
+    assert (job.status, job.done) == ("running", 2)
+    bulk.chunk_run(chunk_id=second.pk)
+    job.refresh_from_db()
+    assert (job.status, job.done, job.finished_at is not None) == ("done", 3, True)
 
 
 def test_restart_after_a_crash_finishes_without_duplicates(cohort, registrar):
@@ -37,7 +68,7 @@ def test_restart_after_a_crash_finishes_without_duplicates(cohort, registrar):
         return real(**kwargs)
 
     with (
-        mock.patch.object(services, "certificate_issue", crash_after_two),
+        mock.patch.object(bulk, "certificate_issue", crash_after_two),
         pytest.raises(KeyboardInterrupt),
     ):
         issue_cohort.call(job.pk)
@@ -50,6 +81,109 @@ def test_restart_after_a_crash_finishes_without_duplicates(cohort, registrar):
     assert sorted(Certificate.objects.values_list("sequence", flat=True)) == [1, 2, 3]
 
 
+def test_a_dead_workers_chunk_is_queued_again_once_its_lease_expires(cohort, registrar, settings):
+    settings.TASK_LEASE_SECONDS = 60
+    job = bulk.job_create(programme_year=cohort["py"], by=registrar)
+    (chunk,) = job.chunks.all()
+    with (
+        mock.patch.object(bulk, "certificate_issue", side_effect=KeyboardInterrupt),
+        pytest.raises(KeyboardInterrupt),
+    ):
+        bulk.chunk_run(chunk_id=chunk.pk)
+    chunk.refresh_from_db()
+    assert chunk.status == "running"
+    assert bulk.stale_chunks(timezone.now() + dt.timedelta(seconds=30)) == []
+    later = timezone.now() + dt.timedelta(seconds=61)
+    assert [c.pk for c in bulk.stale_chunks(later)] == [chunk.pk]
+    chunk.refresh_from_db()
+    assert (chunk.status, chunk.attempts) == ("queued", 1)
+    settings.TASKS = IMMEDIATE
+    with mock.patch("certification.bulk.timezone.now", return_value=later):
+        assert tasks.requeue_stale_chunks() == 0  # already queued: nothing stale left
+    tasks.bulk_issue_enqueue(job=job)
+    job.refresh_from_db()
+    chunk.refresh_from_db()
+    assert (job.status, job.done, chunk.attempts) == ("done", 3, 2)
+
+
+def test_the_worker_runs_the_recovery_hooks(cohort, registrar, settings):
+    settings.TASK_RECOVERY_HOOKS = ["certification.tasks.requeue_stale_chunks"]
+    settings.TASK_LEASE_SECONDS = 0
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    job = bulk.job_create(programme_year=cohort["py"], by=registrar)
+    BulkIssueChunk.objects.filter(job=job).update(
+        status="running", heartbeat_at=timezone.now() - dt.timedelta(seconds=5)
+    )
+    from cnam_cs.management.commands.worker import run_recovery_hooks
+
+    assert run_recovery_hooks() == 1
+    assert BulkIssueChunk.objects.get(job=job).status == "queued"
+
+
+def test_a_failed_render_leaves_a_numbered_certificate_that_the_next_call_finishes(
+    cohort, registrar, settings
+):
+    enrolment = cohort["enrolments"][0]
+    with (
+        mock.patch.object(services, "render_pdf", side_effect=RuntimeError("disque plein")),
+        pytest.raises(RuntimeError),
+    ):
+        services.certificate_issue(enrolment=enrolment, by=registrar)
+    pending = Certificate.objects.get()
+    assert (pending.sequence, pending.sha256, pending.pdf.name) == (1, "", "")
+    assert _files(settings) == []
+    finished = services.certificate_issue(enrolment=enrolment, by=registrar)
+    assert finished.pk == pending.pk
+    assert (finished.sequence, len(finished.sha256)) == (1, 64)
+    assert _files(settings) == [f"{finished.number}.pdf"]
+
+
+def test_a_file_whose_row_is_not_written_is_deleted(cohort, registrar, settings):
+    enrolment = cohort["enrolments"][0]
+    with (
+        mock.patch.object(
+            services.notifications, "certificate_issued", side_effect=RuntimeError("smtp")
+        ),
+        pytest.raises(RuntimeError),
+    ):
+        services.certificate_issue(enrolment=enrolment, by=registrar)
+    assert Certificate.objects.get().sha256 == ""
+    assert _files(settings) == []
+
+
+def test_two_workers_finishing_one_certificate_keep_one_file(cohort, registrar, settings):
+    enrolment = cohort["enrolments"][0]
+    with (
+        mock.patch.object(services, "render_pdf", side_effect=RuntimeError),
+        pytest.raises(RuntimeError),
+    ):
+        services.certificate_issue(enrolment=enrolment, by=registrar)
+    late = Certificate.objects.get()  # read by a second worker before the first one wrote
+    first = services.certificate_finish(Certificate.objects.get())
+    second = services.certificate_finish(late)
+    assert second.sha256 == first.sha256
+    assert second.pdf.name == first.pdf.name
+    assert _files(settings) == [f"{first.number}.pdf"]
+
+
+def test_a_file_left_by_a_dead_worker_is_removed_by_the_one_that_finishes(
+    cohort, registrar, settings
+):
+    enrolment = cohort["enrolments"][0]
+    with (
+        mock.patch.object(services, "render_pdf", side_effect=RuntimeError),
+        pytest.raises(RuntimeError),
+    ):
+        services.certificate_issue(enrolment=enrolment, by=registrar)
+    pending = Certificate.objects.get()
+    left = settings.PRIVATE_STORAGE_ROOT / "certificates" / str(pending.programme_year_id)
+    left.mkdir(parents=True)
+    (left / f"{pending.number}.pdf").write_bytes(b"%PDF-1.7 half written")
+    finished = services.certificate_finish(pending)
+    assert finished.pdf.name != f"certificates/{pending.programme_year_id}/{pending.number}.pdf"
+    assert _files(settings) == [finished.pdf.name.rsplit("/", 1)[1]]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_db_worker_batch_runs_the_queued_job(settings):
     from tests.certification.conftest import make_cohort
@@ -58,6 +192,6 @@ def test_db_worker_batch_runs_the_queued_job(settings):
     cohort = make_cohort(2, deliberated=True)
     job = tasks.bulk_issue_start(programme_year=cohort["py"], by=None)
     assert Certificate.objects.count() == 0
-    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload")
+    call_command("worker", "--batch", "--no-startup-delay", "--no-reload")
     job.refresh_from_db()
     assert (job.status, job.done) == ("done", 2)
