@@ -1,7 +1,7 @@
 """Median time of each student PDF on the demo data: ``.venv/bin/python bench/pdfs.py``.
 
-Standalone: a throwaway SQLite database, ``migrate``, ``load_demo`` (or, when that command is
-missing or fails, the test builders). ``--out DIR`` also writes one copy of each PDF there.
+Standalone: a throwaway SQLite database, ``migrate``, ``load_demo``. ``--out DIR`` also writes
+one copy of each PDF there.
 """
 
 import argparse
@@ -39,15 +39,7 @@ def main() -> None:
     from lib.pdf import render_pdf
 
     call_command("migrate", verbosity=0)
-    try:
-        call_command("load_demo", verbosity=0, stdout=io.StringIO())
-        source = "load_demo"
-    except Exception as error:  # the demo loader is optional here: fall back to the builders
-        from tests.pdf_builders import document_case
-
-        print(f"load_demo indisponible ({error!r}) : données de test.", file=sys.stderr)
-        document_case()
-        source = "tests.pdf_builders"
+    call_command("load_demo", verbosity=0, stdout=io.StringIO())
 
     enrolments = Enrolment.objects.filter(status__in=["enrolled", "completed"]).annotate(
         published=Count("grades", filter=Q(grades__published=True))
@@ -84,7 +76,7 @@ def main() -> None:
             title="Convocation",
         )
 
-    print(f"Données : {source} ; {args.runs} rendus par document (build + PDF), médiane :")
+    print(f"Données : load_demo ; {args.runs} rendus par document (build + PDF), médiane :")
     for name, build in cases.items():
         data = build()  # warm-up: templates, fonts
         timings = []
