@@ -1,10 +1,13 @@
 """The navigation of each role: every entry names a page that exists (a typo fails loudly)."""
 
 from dataclasses import dataclass
+from functools import lru_cache
 
+from django.conf import settings
 from django.http import HttpRequest
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.functional import Promise
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from enrolment.roles import roles_of
@@ -48,8 +51,18 @@ MENU_TITLES = {"student": _("Élève"), "teacher": _("Enseignant·e"), "registra
 HELP = (_("Aide"), "help")
 
 
-def _resolve(entries: tuple[tuple[StrOrPromise, str], ...]) -> list[tuple[str, str]]:
-    return [(str(label), reverse(name)) for label, name in entries]
+def _resolve(menu: str) -> list[tuple[str, str]]:
+    """(label, address) of each entry of ``menu`` (a role, or "help")."""
+    key = (menu, get_language(), get_script_prefix(), get_urlconf(), settings.ROOT_URLCONF)
+    return list(_resolved(*key))
+
+
+@lru_cache(maxsize=256)
+def _resolved(menu: str, *_language_prefix_and_urlconf: object) -> tuple[tuple[str, str], ...]:
+    """Worked out once per language and URL configuration, since every page shows its menus
+    (a student page: 9 reverse() and 9 translations less). A typo still fails loudly."""
+    entries = (HELP,) if menu == "help" else MENUS[menu]
+    return tuple((str(label), reverse(name)) for label, name in entries)
 
 
 def _active_url(path: str, urls: list[str]) -> str | None:
@@ -63,11 +76,11 @@ def navigation(request: HttpRequest) -> dict[str, object]:
     user = getattr(request, "user", None)
     roles = roles_of(user) if user is not None and user.is_authenticated else frozenset()
     menus = [
-        (str(MENU_TITLES[role]), _resolve(MENUS[role]))
+        (str(MENU_TITLES[role]), _resolve(role))
         for role in ("student", "teacher", "registrar")
         if role in roles
     ]
-    help_entry = _resolve((HELP,))
+    help_entry = _resolve("help")
     urls = [url for _title, entries in menus for _label, url in entries]
     urls += [url for _label, url in help_entry]
     # One item at most is active on any page, whatever the number of menus shown.

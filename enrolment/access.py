@@ -87,7 +87,7 @@ class StudentContext:
 def student_context(request: HttpRequest) -> StudentContext:
     """The student, their enrolments, and the one chosen by ``?inscription=`` among them."""
     student: StudentProfile = request.user.student  # type: ignore[union-attr]
-    enrolments = list(selectors.student_enrolments(student))
+    enrolments = selectors.student_enrolment_list(student)
     raw = request.GET.get("inscription")
     if raw is None:
         return StudentContext(student, enrolments, selectors.default_enrolment(enrolments))

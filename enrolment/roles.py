@@ -1,24 +1,104 @@
-"""Who is who: the three roles of the portal, answered from the database, never from a page."""
+"""Who is who: the three roles of the portal, answered from the database, never from a page.
 
-from django.contrib.auth.models import AnonymousUser
+The facts are read in one query the first time a user object is asked about (a student
+profile, a UE taught, the registrar permission given to the user or to one of their groups)
+and kept on that object — on ``request.user``, for the rest of the request, as Django keeps
+``has_perm``'s permissions. The student profile is kept too, so that ``request.user.student``
+costs no other query. ``forget_roles`` drops them after a change within the same request.
+"""
 
-from .models import StaffAssignment, User
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AnonymousUser, Permission
+from django.db.models import Exists, OuterRef, Q
+
+from lib.prepared import Prepared
+
+from .models import StaffAssignment, StudentProfile, User
 
 AnyUser = User | AnonymousUser
 
+REGISTRAR_PERMISSION = ("enrolment", "registrar")  # "enrolment.registrar"
+_CACHE = "_cnam_role_facts"
+
+
+@dataclass(frozen=True)
+class _Facts:
+    """What the database says of a user; the user's own flags are read at each question."""
+
+    student: bool
+    teacher: bool
+    registrar_permission: bool
+
+
+def _registrar_permission(user: OuterRef) -> Q:
+    app_label, codename = REGISTRAR_PERMISSION
+    permissions = Permission.objects.filter(content_type__app_label=app_label, codename=codename)
+    return Exists(permissions.filter(user=user)) | Exists(permissions.filter(group__user=user))
+
+
+_PROFILE_FIELDS = tuple(StudentProfile._meta.concrete_fields)
+
+# One row: the student profile's columns (NULL for staff), teaches a UE, has the permission.
+_FACTS = Prepared(
+    lambda user_id: (
+        User.objects.filter(pk=user_id)
+        .annotate(
+            _teaches=Exists(StaffAssignment.objects.filter(user_id=OuterRef("pk"))),
+            _registrar=_registrar_permission(OuterRef("pk")),
+        )
+        .values_list(*(f"student__{f.name}" for f in _PROFILE_FIELDS), "_teaches", "_registrar")
+    )
+)
+
+
+def _facts(user: User) -> _Facts:
+    cached: _Facts | None = user.__dict__.get(_CACHE)
+    if cached is not None:
+        return cached
+    rows = _FACTS.rows(user_id=user.pk)
+    row = rows[0] if rows else (None,) * (len(_PROFILE_FIELDS) + 2)
+    *profile_values, teaches, registrar = row
+    student_field = User._meta.get_field("student")
+    profile: StudentProfile | None = None
+    if profile_values[0] is not None:
+        profile = StudentProfile.from_db(
+            user._state.db, [f.attname for f in _PROFILE_FIELDS], profile_values
+        )
+        profile.user = user  # type: ignore[assignment]  # student.user without a query
+    if not student_field.is_cached(user):
+        # request.user.student without a query (None: RelatedObjectDoesNotExist, no query).
+        student_field.set_cached_value(user, profile)
+    facts = _Facts(
+        student=profile is not None, teacher=bool(teaches), registrar_permission=bool(registrar)
+    )
+    user.__dict__[_CACHE] = facts
+    return facts
+
+
+def forget_roles(user: AnyUser) -> None:
+    """Ask the database again next time (after giving or taking a role to this very object)."""
+    user.__dict__.pop(_CACHE, None)
+
 
 def is_student(user: AnyUser) -> bool:
-    return user.is_authenticated and hasattr(user, "student")
+    return user.is_authenticated and _facts(user).student
 
 
 def is_teacher(user: AnyUser) -> bool:
     """Staff who teach at least one UE (grading and attendance, for those UE only)."""
-    return user.is_authenticated and StaffAssignment.objects.filter(user_id=user.pk).exists()
+    return user.is_authenticated and _facts(user).teacher
 
 
 def is_registrar(user: AnyUser) -> bool:
-    """Admins of EPN12: enrolments, fees, jury, certificates."""
-    return user.is_authenticated and user.is_active and user.has_perm("enrolment.registrar")
+    """Admins of EPN12: enrolments, fees, jury, certificates.
+
+    As ``user.has_perm("enrolment.registrar")``: an active superuser, or an active user given
+    the permission directly or through a group; never an inactive account.
+    """
+    if not (user.is_authenticated and user.is_active):
+        return False
+    return user.is_superuser or _facts(user).registrar_permission
 
 
 def roles_of(user: AnyUser) -> frozenset[str]:

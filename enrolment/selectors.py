@@ -5,6 +5,8 @@ from decimal import Decimal
 
 from django.db.models import QuerySet
 
+from lib.prepared import Prepared, columns, instance
+
 from . import rules
 from .models import (
     UE,
@@ -12,6 +14,8 @@ from .models import (
     EnrolmentStatusChange,
     Payment,
     PriorDiploma,
+    Programme,
+    ProgrammeYear,
     StudentProfile,
     User,
 )
@@ -24,6 +28,38 @@ def student_enrolments(student: StudentProfile) -> QuerySet[Enrolment]:
         .select_related("programme_year__programme", "student")
         .order_by("-programme_year__year", "-pk")
     )
+
+
+# The student's enrolments with their programme year and programme, compiled once (the
+# query every student page runs): see student_enrolment_list.
+_ENROLMENT_ROWS = Prepared(
+    lambda student_id: (
+        Enrolment.objects.filter(student_id=student_id)
+        .order_by("-programme_year__year", "-pk")
+        .values_list(
+            *columns(Enrolment),
+            *columns(ProgrammeYear, "programme_year__"),
+            *columns(Programme, "programme_year__programme__"),
+        )
+    )
+)
+
+
+def student_enrolment_list(student: StudentProfile) -> list[Enrolment]:
+    """``student_enrolments(student)`` as a list, without compiling the query on each page:
+    the same instances (``programme_year.programme`` and ``student`` loaded, no more query)."""
+    n_enrolment = len(Enrolment._meta.concrete_fields)
+    n_year = len(ProgrammeYear._meta.concrete_fields)
+    using = student._state.db or "default"
+    out = []
+    for row in _ENROLMENT_ROWS.rows(using, student_id=student.pk):
+        enrolment = instance(Enrolment, row[:n_enrolment], using)
+        year = instance(ProgrammeYear, row[n_enrolment : n_enrolment + n_year], using)
+        year.programme = instance(Programme, row[n_enrolment + n_year :], using)
+        enrolment.programme_year = year
+        enrolment.student = student
+        out.append(enrolment)
+    return out
 
 
 def ue_enrolments(ue: UE) -> QuerySet[Enrolment]:

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from enrolment.models import Enrolment
 from enrolment.rules import JuryDecision
 from lib.numbers import plain
+from lib.prepared import Prepared
 
 from .models import Assessment, Grade
 from .rules import GradeStatus, UEResult, UEStatus, format_grade
@@ -182,6 +183,13 @@ def jury_decision_label(enrolment: Enrolment) -> str:
     return _(JuryDecision(enrolment.jury_decision).label)
 
 
+_CORRECTED_ROWS = Prepared(
+    lambda enrolment_id: Grade.objects.filter(
+        enrolment_id=enrolment_id, published=False, under_correction=True
+    ).values_list("assessment_id")
+)
+
+
 def grade_sheet(enrolment: Enrolment) -> GradeSheet:
     """Each UE of the enrolment with its lines, published marks only, and the jury decision.
 
@@ -189,11 +197,7 @@ def grade_sheet(enrolment: Enrolment) -> GradeSheet:
     """
     published = published_ue_results(enrolment)
     # Unlocked after the jury, its new value is a draft: the line says so, without the value.
-    corrected = set(
-        Grade.objects.filter(
-            enrolment=enrolment, published=False, under_correction=True
-        ).values_list("assessment_id", flat=True)
-    )
+    corrected = {row[0] for row in _CORRECTED_ROWS.rows(enrolment_id=enrolment.pk)}
     return GradeSheet(
         blocks=tuple(_block(p, corrected) for p in published),
         deliberated=enrolment.programme_year.frozen_at is not None,

@@ -10,9 +10,10 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from enrolment.models import UE, Enrolment, Notification, User
+from enrolment.models import UE, Enrolment, Notification, ProgrammeYear, User
 from enrolment.roles import is_registrar
 from enrolment.selectors import ue_enrolments
+from lib.prepared import Prepared, columns, instance
 
 from . import rules
 from .codes import CODES
@@ -380,21 +381,54 @@ class PublishedUE:
     result: rules.UEResult
 
 
+# The three reads of published_ue_results, compiled once per process (every grades page and
+# relevé runs them): rows as tuples, turned into the same instances the ORM would build.
+_UE_ROWS = Prepared(
+    lambda enrolment_id: (
+        UE.objects.filter(enrolments=enrolment_id)
+        .order_by("code")
+        .values_list(*columns(UE), *columns(ProgrammeYear, "programme_year__"))
+    )
+)
+_ASSESSMENT_ROWS = Prepared(
+    lambda enrolment_id: (
+        Assessment.objects.filter(ue__enrolments=enrolment_id)
+        .order_by("date", "key")
+        .values_list(*columns(Assessment), *columns(Assessment, "makeup_of__"))
+    )
+)
+_PUBLISHED_GRADE_ROWS = Prepared(
+    lambda enrolment_id: Grade.objects.filter(
+        enrolment_id=enrolment_id, published=True, assessment__ue__enrolments=enrolment_id
+    ).values_list(*columns(Grade))
+)
+
+
 def published_ue_results(enrolment: Enrolment) -> list[PublishedUE]:
     """Each UE of the enrolment (by code) with its UE result over PUBLISHED grades only.
 
     The one source of the grades page and the relevé de notes, so they cannot disagree.
     Three queries whatever the number of UE, assessments or grades.
     """
-    ues = list(enrolment.ues.select_related("programme_year").order_by("code"))
+    using = enrolment._state.db or "default"
+    n_ue, n_assessment = len(UE._meta.concrete_fields), len(Assessment._meta.concrete_fields)
+    ues = []
+    for row in _UE_ROWS.rows(using, enrolment_id=enrolment.pk):
+        ue = instance(UE, row[:n_ue], using)
+        ue.programme_year = instance(ProgrammeYear, row[n_ue:], using)
+        ues.append(ue)
     assessments_by_ue: dict[int, list[Assessment]] = defaultdict(list)
-    for assessment in (
-        Assessment.objects.filter(ue__in=ues).select_related("makeup_of").order_by("date", "key")
-    ):
+    for row in _ASSESSMENT_ROWS.rows(using, enrolment_id=enrolment.pk):
+        assessment = instance(Assessment, row[:n_assessment], using)
+        if assessment.makeup_of_id is not None:
+            assessment.makeup_of = instance(Assessment, row[n_assessment:], using)
         assessments_by_ue[assessment.ue_id].append(assessment)
     grades = {
         g.assessment_id: g
-        for g in Grade.objects.filter(enrolment=enrolment, published=True, assessment__ue__in=ues)
+        for g in (
+            instance(Grade, row, using)
+            for row in _PUBLISHED_GRADE_ROWS.rows(using, enrolment_id=enrolment.pk)
+        )
     }
     out = []
     for ue in ues:

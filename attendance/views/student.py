@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from enrolment.access import not_found, student_context, student_required
 from enrolment.freeze import is_frozen
-from enrolment.selectors import default_enrolment, student_enrolments
+from enrolment.selectors import default_enrolment, student_enrolment_list
 from lib.body_limits import body_limit
 from lib.links import absolute_url
 from lib.numbers import count, plain_percent
@@ -96,7 +96,7 @@ def planning_feed(request: HttpRequest, token: str) -> HttpResponse:
     student = planning.feed_student(token)
     if student is None:
         raise Http404
-    enrolment = default_enrolment(list(student_enrolments(student)))
+    enrolment = default_enrolment(student_enrolment_list(student))
     if enrolment is None:
         raise Http404
     body = planning.ics_calendar(

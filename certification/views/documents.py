@@ -12,8 +12,10 @@ from attendance.documents import convocation, exam_sessions
 from enrolment.access import registrar_required
 from enrolment.documents import document_enrolments
 from enrolment.models import Enrolment
+from enrolment.roles import is_registrar
 from grading.selectors import makeup_days_not_entitled
 from lib.downloads import pdf_download, pdf_response
+from lib.prepared import Prepared
 
 from .. import documents
 from ..models import Certificate, Jury
@@ -72,11 +74,36 @@ def convocation_pdf(request: HttpRequest, enrolment_id: int, session_id: int) ->
     )
 
 
+# The holder's valid certificate (number, file name), compiled once: the re-download's query.
+_OWN_CERTIFICATE = Prepared(
+    lambda enrolment_id, user_id: Certificate.objects.filter(
+        enrolment_id=enrolment_id,
+        enrolment__student__user_id=user_id,
+        revoked_at__isnull=True,
+    ).values_list("number", "pdf")
+)
+
+
 @login_required
 def certificate_pdf(request: HttpRequest, enrolment_id: int) -> HttpResponse:
-    """The stored bytes, exactly as issued: never rendered again."""
-    enrolment = _visible_enrolment(request, enrolment_id)
-    return _stored_pdf(get_object_or_404(Certificate, enrolment=enrolment, revoked_at__isnull=True))
+    """The stored bytes, exactly as issued: never rendered again.
+
+    Its holder's download, the usual one, is one query (number and file name, no model);
+    the registrar's role is asked only when the certificate is not the user's own.
+    """
+    own = _OWN_CERTIFICATE.rows(enrolment_id=enrolment_id, user_id=request.user.pk)
+    found = own[0] if own else None
+    if found is None and is_registrar(request.user):
+        found = (
+            Certificate.objects.filter(enrolment_id=enrolment_id, revoked_at__isnull=True)
+            .values_list("number", "pdf")
+            .first()
+        )
+    if found is None:
+        _visible_enrolment(request, enrolment_id)  # another's enrolment: logged, 404
+        raise Http404
+    number, name = found
+    return _stored_file(name, number)
 
 
 @registrar_required
@@ -86,11 +113,15 @@ def registrar_certificate_pdf(request: HttpRequest, certificate_id: int) -> Http
 
 
 def _stored_pdf(certificate: Certificate) -> HttpResponse:
-    if not certificate.pdf:
+    return _stored_file(certificate.pdf.name, certificate.number)
+
+
+def _stored_file(name: str | None, number: str) -> HttpResponse:
+    if not name:
         raise Http404
-    with certificate.pdf.open("rb") as handle:
+    with Certificate._meta.get_field("pdf").storage.open(name, "rb") as handle:
         content = handle.read()
-    return pdf_response(content, f"certificat-{certificate.number}.pdf")
+    return pdf_response(content, f"certificat-{number}.pdf")
 
 
 @registrar_required

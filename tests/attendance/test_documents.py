@@ -53,7 +53,7 @@ def test_convocation_extends_the_end_for_tiers_temps():
 def test_convocation_pdf_has_date_place_and_tiers_temps(client, django_assert_max_num_queries):
     case = document_case()
     client.force_login(case.enrolment.student.user)
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(6):
         response = client.get(url(case.enrolment, case.exam))
     assert response.status_code == 200
     assert response["Content-Disposition"] == (

@@ -58,7 +58,7 @@ def test_student_downloads_their_certificate_as_a_pdf_attachment(
 ):
     case = document_case()
     client.force_login(case.enrolment.student.user)
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(6):
         response = client.get(url(case.enrolment))
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"

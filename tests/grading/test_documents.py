@@ -80,7 +80,7 @@ def test_published_makeup_replaces_the_justified_absence():
 def test_transcript_pdf_is_provisional_before_the_jury(client, django_assert_max_num_queries):
     case = document_case()
     client.force_login(case.enrolment.student.user)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(10):
         response = client.get(url(case.enrolment))
     assert response.status_code == 200
     assert response["Content-Disposition"] == 'attachment; filename="releve-de-notes-2400017.pdf"'
@@ -110,7 +110,7 @@ def test_query_count_does_not_grow_with_the_number_of_grades(django_assert_max_n
         GradeFactory(
             assessment__ue=case.ue_206, assessment__key=f"EXTRA{n}", enrolment=case.enrolment
         )
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(5):
         document = transcript(case.enrolment)
     assert len(document.ues[0].lines) == 32
 
