@@ -7,9 +7,9 @@ IMMEDIATE (settings), which serialises writers the same way.
 """
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -17,6 +17,7 @@ from django.utils.translation import ngettext
 
 from enrolment.freeze import ASSESSMENTS_FROZEN, ensure_open_locked
 from enrolment.models import UE, Enrolment, User
+from lib.bulk import insert_rows, update_rows
 
 from .models import Assessment, Grade, GradeHistory
 from .notifications import grades_published
@@ -30,9 +31,11 @@ NEW = 0  # expected_version of a grade the writer saw as missing
 # One statement per 2,000 rows: a whole cohort or a 2,000-row file in a constant number of
 # queries, while staying under PostgreSQL's 65,535 bind parameters per statement.
 BATCH_SIZE = 2000
+# New grades are inserted with their history this many at a time by ``grades_apply``.
+CREATE_SLICE = 20_000
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class GradeChange:
     """What one writer wants for one (assessment, enrolment) pair."""
 
@@ -72,7 +75,65 @@ class ApplyReport:
     changed: int = 0
     unchanged: int = 0
     history_rows: int = 0
-    grades: list[Grade] = field(default_factory=list)
+    grade_ids: list[int] = field(default_factory=list)  # created, then changed
+
+    @property
+    def grades(self) -> list[Grade]:
+        """The grades written, read again (one query), in the order of ``grade_ids``."""
+        by_pk = Grade.objects.in_bulk(self.grade_ids)
+        return [by_pk[pk] for pk in self.grade_ids]
+
+
+class _Stored(NamedTuple):
+    """A grade as read before a write, locked until the transaction ends."""
+
+    pk: int
+    status: str
+    value: Decimal | None
+    version: int
+    locked: bool
+    under_correction: bool
+    published: bool
+    plagiarism_report: str
+
+
+_NEW_GRADE_COLUMNS = (
+    "assessment_id",
+    "enrolment_id",
+    "status",
+    "value",
+    "plagiarism_report",
+    "updated_by_id",
+)
+_CHANGED_GRADE_COLUMNS = (
+    "status",
+    "value",
+    "plagiarism_report",
+    "published",
+    "version",
+    "updated_by_id",
+    "updated_at",
+)
+_HISTORY_COLUMNS = (
+    "grade_id",
+    "old_status",
+    "old_value",
+    "new_status",
+    "new_value",
+    "action",
+    "at",
+    "by_id",
+    "source",
+    "reason",
+)
+
+
+@dataclass
+class _Plan:
+    create: list[GradeChange] = field(default_factory=list)  # value cleared unless graded
+    update: list[tuple[_Stored, GradeChange]] = field(default_factory=list)
+    conflicts: list[GradeConflict] = field(default_factory=list)
+    unchanged: int = 0
 
 
 def _history(
@@ -113,139 +174,170 @@ def grades_apply(
     """Create or change many grades at once, all or nothing, one history row per change.
 
     Raises ``GradeWriteError`` listing every stale or locked row; nothing is written then.
-    A constant number of queries whatever the number of rows.
+    A constant number of queries whatever the number of rows; rows travel as tuples, many a
+    statement (a 64,000-student cohort import writes some 250,000 grades, issue 11).
     """
     wanted = {(c.assessment_id, c.enrolment_id): c for c in changes}
     report = ApplyReport()
     if not wanted:
         return report
-    assessment_ids = {a for a, _ in wanted}
-    enrolment_ids = {e for _, e in wanted}
-    existing = {
-        (g.assessment_id, g.enrolment_id): g
-        for g in Grade.objects.select_for_update().filter(
-            assessment_id__in=assessment_ids, enrolment_id__in=enrolment_ids
-        )
-    }
+    plan = _grades_plan(wanted, _grades_for_update(wanted), allow_locked=allow_locked)
+    if plan.conflicts:
+        raise GradeWriteError(plan.conflicts)
     now = timezone.now()
-    conflicts: list[GradeConflict] = []
-    to_create: list[Grade] = []
-    to_update: list[tuple[Grade, tuple[str, Decimal | None]]] = []
+    by_id = by.pk if by is not None else None
+    history = _History(by_id=by_id, now=now, source=source, reason=reason)
+    created = _grades_create(plan.create, by_id=by_id, history=history)
+    changed = _grades_change(plan.update, by_id=by_id, now=now)
+    history.write(
+        (stored.pk, stored.status, stored.value, c.status, c.value, GradeHistory.Action.CHANGE)
+        for stored, c in changed
+    )
+    report.created = len(created)
+    report.changed = len(changed)
+    report.unchanged = plan.unchanged
+    report.history_rows = history.rows
+    report.grade_ids = [*created, *(stored.pk for stored, _ in changed)]
+    return report
+
+
+@dataclass
+class _History:
+    """Writes the history rows of one ``grades_apply`` call, as they come."""
+
+    by_id: int | None
+    now: object
+    source: str
+    reason: str
+    rows: int = 0
+
+    def write(self, rows: Iterable[tuple[Any, ...]]) -> None:
+        """Rows of (grade id, old status, old value, new status, new value, action)."""
+        tail = (self.now, self.by_id, self.source, self.reason[:500])
+        batch = [(*row, *tail) for row in rows]
+        insert_rows(GradeHistory, _HISTORY_COLUMNS, batch)
+        self.rows += len(batch)
+
+
+def _grades_for_update(
+    wanted: dict[tuple[int, int], GradeChange],
+) -> dict[tuple[int, int], _Stored]:
+    """The stored grades of these pairs, as tuples, locked (``select_for_update``)."""
+    rows = (
+        Grade.objects.select_for_update()
+        .filter(assessment_id__in={a for a, _ in wanted}, enrolment_id__in={e for _, e in wanted})
+        .values_list("assessment_id", "enrolment_id", *_Stored._fields)
+    )
+    return {(a, e): _Stored(*rest) for a, e, *rest in rows}
+
+
+def _grades_plan(
+    wanted: dict[tuple[int, int], GradeChange],
+    existing: dict[tuple[int, int], _Stored],
+    *,
+    allow_locked: bool,
+) -> _Plan:
+    """Sort the changes into creations, changes, no-ops and conflicts (stale or locked)."""
+    plan = _Plan()
     for key, change in wanted.items():
         value = change.value if change.status == Grade.Status.GRADED else None
+        if value is not change.value:
+            change = replace(change, value=value)
         grade = existing.get(key)
         current_version = grade.version if grade is not None else NEW
-        if change.expected_version is not None and change.expected_version != current_version:
-            conflicts.append(
-                GradeConflict(
-                    *key,
-                    reason="stale",
-                    current_status=grade.status if grade else None,
-                    current_value=grade.value if grade else None,
-                    wanted_status=change.status,
-                    wanted_value=value,
-                )
-            )
-            continue
-        if grade is None:
-            to_create.append(
-                Grade(
-                    assessment_id=change.assessment_id,
-                    enrolment_id=change.enrolment_id,
-                    status=change.status,
-                    value=value,
-                    plagiarism_report=change.plagiarism_report,
-                    updated_by=by,
-                )
-            )
-            continue
-        same = grade.status == change.status and grade.value == value
-        if same and (change.status != Grade.Status.PLAGIARISM or not change.plagiarism_report):
-            report.unchanged += 1
-            continue
-        if grade.locked and not allow_locked:
-            conflicts.append(
-                GradeConflict(
-                    *key,
-                    reason="locked",
-                    current_status=grade.status,
-                    current_value=grade.value,
-                    wanted_status=change.status,
-                    wanted_value=value,
-                )
-            )
-            continue
-        old = (grade.status, grade.value)
-        grade.status = change.status
-        grade.value = value
-        if grade.under_correction:
-            # RULES.md §7b: a correction after the jury stays a draft until the rectificatif.
-            grade.published = False
-        if change.status == Grade.Status.PLAGIARISM and change.plagiarism_report:
-            grade.plagiarism_report = change.plagiarism_report
-        grade.version += 1
-        grade.updated_by = by
-        grade.updated_at = now
-        to_update.append((grade, old))
-    if conflicts:
-        raise GradeWriteError(conflicts)
+        if change.expected_version not in (None, current_version):
+            plan.conflicts.append(_conflict(key, "stale", grade, change))
+        elif grade is None:
+            plan.create.append(change)
+        elif (grade.status, grade.value) == (change.status, value) and (
+            change.status != Grade.Status.PLAGIARISM or not change.plagiarism_report
+        ):
+            plan.unchanged += 1
+        elif grade.locked and not allow_locked:
+            plan.conflicts.append(_conflict(key, "locked", grade, change))
+        else:
+            plan.update.append((grade, change))
+    return plan
+
+
+def _conflict(
+    key: tuple[int, int], reason: str, grade: _Stored | None, change: GradeChange
+) -> GradeConflict:
+    return GradeConflict(
+        *key,
+        reason=reason,
+        current_status=grade.status if grade else None,
+        current_value=grade.value if grade else None,
+        wanted_status=change.status,
+        wanted_value=change.value,
+    )
+
+
+def _grades_create(
+    changes: list[GradeChange], *, by_id: int | None, history: "_History"
+) -> list[int]:
+    """Insert the new grades and their history, a slice at a time (memory stays flat);
+    returns their ids. A concurrent insert of one of them: all refused as stale."""
+    ids: list[int] = []
     try:
         with transaction.atomic():
-            created = Grade.objects.bulk_create(to_create, batch_size=BATCH_SIZE)
+            for start in range(0, len(changes), CREATE_SLICE):
+                part = changes[start : start + CREATE_SLICE]
+                values = (
+                    (c.assessment_id, c.enrolment_id, c.status, c.value, c.plagiarism_report)
+                    for c in part
+                )
+                rows = insert_rows(
+                    Grade,
+                    _NEW_GRADE_COLUMNS,
+                    ((*v, by_id) for v in values),
+                    returning=("id", "assessment_id", "enrolment_id"),
+                )
+                new = {(a, e): pk for pk, a, e in rows}
+                part_ids = [new[(c.assessment_id, c.enrolment_id)] for c in part]
+                history.write(
+                    (pk, "", None, c.status, c.value, GradeHistory.Action.CREATE)
+                    for pk, c in zip(part_ids, part, strict=True)
+                )
+                ids += part_ids
     except IntegrityError as exc:
         # Another writer created one of these grades between our read and our write.
         raise GradeWriteError(
             [
                 GradeConflict(
-                    g.assessment_id, g.enrolment_id, "stale", None, None, g.status, g.value
+                    c.assessment_id, c.enrolment_id, "stale", None, None, c.status, c.value
                 )
-                for g in to_create
+                for c in changes
             ]
         ) from exc
-    if created and created[0].pk is None:
-        # Backends without RETURNING on bulk insert: read the new ids back in one query.
-        by_key = {
-            (g.assessment_id, g.enrolment_id): g
-            for g in Grade.objects.filter(
-                assessment_id__in=assessment_ids, enrolment_id__in=enrolment_ids
+    return ids
+
+
+def _grades_change(
+    changes: list[tuple[_Stored, GradeChange]], *, by_id: int | None, now: object
+) -> list[tuple[_Stored, GradeChange]]:
+    """Write the changed grades (version + 1). RULES.md §7b: a correction after the jury
+    stays a draft until the rectificatif; a plagiarism report is kept unless a new one comes."""
+    update_rows(
+        Grade,
+        _CHANGED_GRADE_COLUMNS,
+        (
+            (
+                stored.pk,
+                c.status,
+                c.value,
+                c.plagiarism_report
+                if c.status == Grade.Status.PLAGIARISM and c.plagiarism_report
+                else stored.plagiarism_report,
+                False if stored.under_correction else stored.published,
+                stored.version + 1,
+                by_id,
+                now,
             )
-        }
-        created = [by_key[(g.assessment_id, g.enrolment_id)] for g in created]
-    if to_update:
-        Grade.objects.bulk_update(
-            [g for g, _ in to_update],
-            [
-                "status",
-                "value",
-                "plagiarism_report",
-                "published",
-                "version",
-                "updated_by",
-                "updated_at",
-            ],
-            batch_size=BATCH_SIZE,
-        )
-    history = [
-        _history(g, action=GradeHistory.Action.CREATE, at=now, by=by, source=source, reason=reason)
-        for g in created
-    ] + [
-        _history(
-            g,
-            action=GradeHistory.Action.CHANGE,
-            at=now,
-            by=by,
-            source=source,
-            reason=reason,
-            old=old,
-        )
-        for g, old in to_update
-    ]
-    GradeHistory.objects.bulk_create(history, batch_size=BATCH_SIZE)
-    report.created = len(created)
-    report.changed = len(to_update)
-    report.history_rows = len(history)
-    report.grades = [*created, *(g for g, _ in to_update)]
-    return report
+            for stored, c in changes
+        ),
+    )
+    return changes
 
 
 def _flag_change(

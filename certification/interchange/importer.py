@@ -4,15 +4,17 @@ The query count does not grow with the number of students: every table is read o
 written with ``bulk_create``/``bulk_update``/one ``delete``.
 """
 
+import secrets
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import ngettext
@@ -39,6 +41,7 @@ from enrolment.models import (
 )
 from grading.models import Assessment, Grade, GradeHistory
 from grading.services import GradeChange, GradeWriteError, grades_apply
+from lib.bulk import insert_rows, listed, update_rows
 
 from .validate import CohortData, CohortFileError, cohort_file_read, parse_cohort
 
@@ -139,26 +142,30 @@ def _check_against_database(cohort: CohortData, py: ProgrammeYear | None) -> lis
     numbers = [s.number for s in cohort.students]
     profiles = {
         p.number: p
-        for p in StudentProfile.objects.filter(number__in=numbers).only("number", "user_id")
+        for p in StudentProfile.objects.filter(number__in=listed(numbers)).only("number", "user_id")
     }
     new_numbers = [n for n in numbers if n not in profiles]
-    taken = set(User.objects.filter(username__in=new_numbers).values_list("username", flat=True))
+    taken = set(
+        User.objects.filter(username__in=listed(new_numbers)).values_list("username", flat=True)
+    )
     # One address, one account (SECURITY.md #29): sign-in and personal addresses both count.
     wanted = [s.email.lower() for s in cohort.students]
     owners: dict[str, set[int]] = {}
     for user_id, email in [
         *User.objects.annotate(email_lower=Lower("email"))
-        .filter(email_lower__in=wanted)
+        .filter(email_lower__in=listed(wanted))
         .values_list("pk", "email_lower"),
         *StudentProfile.objects.annotate(email_lower=Lower("email"))
-        .filter(email_lower__in=wanted)
+        .filter(email_lower__in=listed(wanted))
         .values_list("user_id", "email_lower"),
     ]:
         owners.setdefault(email, set()).add(user_id)
     locked: dict[tuple[str, str], tuple[str, Decimal | None]] = {}
     if py is not None:
         for number, key, status, value in Grade.objects.filter(
-            enrolment__programme_year=py, enrolment__student__number__in=numbers, locked=True
+            enrolment__programme_year=py,
+            enrolment__student__number__in=listed(numbers),
+            locked=True,
         ).values_list("enrolment__student__number", "assessment__key", "status", "value"):
             locked[(number, key)] = (status, value)
     for student in cohort.students:
@@ -255,7 +262,7 @@ def _check_frozen(cohort: CohortData, py: ProgrammeYear, *, now: datetime) -> li
     enrolments = {
         e.student.number: e
         for e in Enrolment.objects.filter(
-            programme_year=py, student__number__in=[s.number for s in cohort.students]
+            programme_year=py, student__number__in=listed(s.number for s in cohort.students)
         )
         .select_related("student")
         .prefetch_related("ues")
@@ -278,15 +285,15 @@ def _check_frozen(cohort: CohortData, py: ProgrammeYear, *, now: datetime) -> li
         if {ue.code for ue in enrolment.ues.all()} != set(student.ues):
             errors.append(f"{student.path}.ues: {refusal(UES_FROZEN)}")
         stored = recorded.get(enrolment.pk, {})
-        listed = set()
+        in_file = set()
         for line in student.attendance:
             session = sessions.get(line.session)
             if session is None or session.pk not in held:
                 continue
-            listed.add(session.pk)
+            in_file.add(session.pk)
             if stored.get(session.pk) != (line.presence, line.minutes_missed, line.justified):
                 errors.append(f"{line.path}: {refusal(SESSIONS_FROZEN)}")
-        for session_id in sorted(set(stored) - listed):
+        for session_id in sorted(set(stored) - in_file):
             errors.append(
                 f"{student.path}.attendance: l'absence ou le retard à la séance "
                 f"« {held[session_id]} » manque dans le fichier. {refusal(SESSIONS_FROZEN)}"
@@ -359,7 +366,7 @@ def _write(cohort: CohortData, *, by: User | None) -> ImportReport:
     sessions = _write_sessions(cohort, py, ues, report)
     enrolments = _write_people(cohort, py, report, now=now, by=by)
     _write_enrolment_ues(cohort, enrolments, ues, report)
-    _write_payments(cohort, enrolments, report, by=by)
+    _write_payments(cohort, enrolments, py, report, by=by)
     _write_grades(cohort, enrolments, assessments, report, by=by)
     _write_attendance(cohort, enrolments, sessions, report, by=by)
     return report
@@ -455,212 +462,216 @@ def _write_sessions(
 
 def _write_people(
     cohort: CohortData, py: ProgrammeYear, report: ImportReport, *, now: object, by: User | None
-) -> dict[str, Enrolment]:
-    numbers = [s.number for s in cohort.students]
-    profiles = {
-        p.number: p
-        for p in StudentProfile.objects.filter(number__in=numbers).select_related("user")
+) -> dict[str, int]:
+    """Accounts, student records and enrolments; returns the enrolment id of every number."""
+    student_ids = _write_students(cohort, report)
+    stored = {
+        student_id: (pk, fees_due)
+        for pk, student_id, fees_due in Enrolment.objects.filter(programme_year=py).values_list(
+            "pk", "student_id", "fees_due"
+        )
     }
-    new_users = []
-    for s in cohort.students:
-        if s.number not in profiles:
-            user = User(
-                username=s.number, email=s.email, first_name=s.first_name, last_name=s.last_name
-            )
-            user.set_unusable_password()
-            new_users.append(user)
-    if new_users:
-        User.objects.bulk_create(new_users)
-        user_ids = dict(
-            User.objects.filter(username__in=[u.username for u in new_users]).values_list(
-                "username", "pk"
-            )
+    missing = [s for s in cohort.students if student_ids[s.number] not in stored]
+    by_id = by.pk if by is not None else None
+    created = dict(
+        insert_rows(
+            Enrolment,
+            ("student_id", "programme_year_id", "status", "fees_due"),
+            (
+                (student_ids[s.number], py.pk, Enrolment.Status.ENROLLED, s.fees_due)
+                for s in missing
+            ),
+            returning=("student_id", "id"),
         )
-        StudentProfile.objects.bulk_create(
-            [
-                StudentProfile(
-                    user_id=user_ids[s.number],
-                    number=s.number,
-                    last_name=s.last_name,
-                    first_name=s.first_name,
-                    birth_date=s.birth_date,
-                    email=s.email,
-                )
-                for s in cohort.students
-                if s.number not in profiles
-            ]
-        )
-    report.created["student"] += len(new_users)
-    changed_profiles, changed_users = [], []
-    for s in cohort.students:
-        profile = profiles.get(s.number)
-        if profile is None:
-            continue
-        wanted = (s.last_name, s.first_name, s.birth_date, s.email)
-        if (profile.last_name, profile.first_name, profile.birth_date, profile.email) != wanted:
-            profile.last_name, profile.first_name, profile.birth_date, profile.email = wanted
-            changed_profiles.append(profile)
-        user = profile.user
-        if (user.last_name, user.first_name, user.email) != (s.last_name, s.first_name, s.email):
-            user.last_name, user.first_name, user.email = s.last_name, s.first_name, s.email
-            changed_users.append(user)
-    if changed_profiles:
-        StudentProfile.objects.bulk_update(
-            changed_profiles, ["last_name", "first_name", "birth_date", "email"]
-        )
-    if changed_users:
-        User.objects.bulk_update(changed_users, ["last_name", "first_name", "email"])
-    report.updated["student"] += len(
-        {p.number for p in changed_profiles} | {u.username for u in changed_users}
     )
-
-    enrolments = {
-        e.student.number: e
-        for e in Enrolment.objects.filter(
-            programme_year=py, student__number__in=numbers
-        ).select_related("student")
-    }
-    missing = [s for s in cohort.students if s.number not in enrolments]
-    if missing:
-        student_ids = dict(
-            StudentProfile.objects.filter(number__in=[s.number for s in missing]).values_list(
-                "number", "pk"
+    insert_rows(
+        EnrolmentStatusChange,
+        ("enrolment_id", "from_status", "to_status", "at", "by_id", "reason"),
+        (
+            (
+                created[student_ids[s.number]],
+                "",
+                Enrolment.Status.ENROLLED,
+                now,
+                by_id,
+                IMPORT_REASON,
             )
-        )
-        Enrolment.objects.bulk_create(
-            [
-                Enrolment(
-                    student_id=student_ids[s.number],
-                    programme_year=py,
-                    status=Enrolment.Status.ENROLLED,
-                    fees_due=s.fees_due,
-                )
-                for s in missing
-            ]
-        )
-        enrolments = {
-            e.student.number: e
-            for e in Enrolment.objects.filter(
-                programme_year=py, student__number__in=numbers
-            ).select_related("student")
-        }
-        EnrolmentStatusChange.objects.bulk_create(
-            [
-                EnrolmentStatusChange(
-                    enrolment=enrolments[s.number],
-                    from_status="",
-                    to_status=Enrolment.Status.ENROLLED,
-                    at=now,
-                    by=by,
-                    reason=IMPORT_REASON,
-                )
-                for s in missing
-            ]
-        )
+            for s in missing
+        ),
+    )
     report.created["enrolment"] += len(missing)
+    by_number: dict[str, int] = {}
     fees_changed = []
     for s in cohort.students:
-        enrolment = enrolments[s.number]
-        if enrolment.fees_due != s.fees_due:
-            enrolment.fees_due = s.fees_due
-            fees_changed.append(enrolment)
-    if fees_changed:
-        Enrolment.objects.bulk_update(fees_changed, ["fees_due"])
+        student_id = student_ids[s.number]
+        if student_id in created:
+            by_number[s.number] = created[student_id]
+            continue
+        pk, fees_due = stored[student_id]
+        by_number[s.number] = pk
+        if fees_due != s.fees_due:
+            fees_changed.append((pk, s.fees_due))
+    update_rows(Enrolment, ("fees_due",), fees_changed)
     report.updated["enrolment"] += len(fees_changed)
-    return enrolments
+    return by_number
+
+
+def _write_students(cohort: CohortData, report: ImportReport) -> dict[str, int]:
+    """Create or update the accounts and student records; returns the record id by number."""
+    numbers = [s.number for s in cohort.students]
+    stored = {
+        row[0]: row[1:]
+        for row in StudentProfile.objects.filter(number__in=listed(numbers)).values_list(
+            "number",
+            "pk",
+            "user_id",
+            "last_name",
+            "first_name",
+            "birth_date",
+            "email",
+            "user__last_name",
+            "user__first_name",
+            "user__email",
+        )
+    }
+    new = [s for s in cohort.students if s.number not in stored]
+    user_ids = dict(
+        insert_rows(
+            User,
+            ("username", "email", "first_name", "last_name", "password"),
+            ((s.number, s.email, s.first_name, s.last_name, _unusable_password()) for s in new),
+            returning=("username", "id"),
+        )
+    )
+    student_ids = dict(
+        insert_rows(
+            StudentProfile,
+            ("user_id", "number", "last_name", "first_name", "birth_date", "email"),
+            (
+                (user_ids[s.number], s.number, s.last_name, s.first_name, s.birth_date, s.email)
+                for s in new
+            ),
+            returning=("number", "id"),
+        )
+    )
+    report.created["student"] += len(new)
+    profiles, users, changed = [], [], 0
+    for s in cohort.students:
+        if s.number not in stored:
+            continue
+        pk, user_id, *profile, user_last, user_first, user_email = stored[s.number]
+        student_ids[s.number] = pk
+        profile_changed = profile != [s.last_name, s.first_name, s.birth_date, s.email]
+        user_changed = (user_last, user_first, user_email) != (s.last_name, s.first_name, s.email)
+        if profile_changed:
+            profiles.append((pk, s.last_name, s.first_name, s.birth_date, s.email))
+        if user_changed:
+            users.append((user_id, s.last_name, s.first_name, s.email))
+        changed += profile_changed or user_changed
+    update_rows(StudentProfile, ("last_name", "first_name", "birth_date", "email"), profiles)
+    update_rows(User, ("last_name", "first_name", "email"), users)
+    report.updated["student"] += changed
+    return student_ids
+
+
+def _unusable_password() -> str:
+    """What ``set_unusable_password`` stores: the marker, then random characters."""
+    return UNUSABLE_PASSWORD_PREFIX + secrets.token_urlsafe(30)
 
 
 def _write_enrolment_ues(
-    cohort: CohortData, enrolments: dict[str, Enrolment], ues: dict[str, UE], report: ImportReport
+    cohort: CohortData, enrolments: dict[str, int], ues: dict[str, UE], report: ImportReport
 ) -> None:
     through = Enrolment.ues.through
-    current = set(
-        through.objects.filter(enrolment_id__in=[e.pk for e in enrolments.values()]).values_list(
-            "enrolment_id", "ue_id"
-        )
-    )
-    wanted = {(enrolments[s.number].pk, ues[code].pk) for s in cohort.students for code in s.ues}
-    add, remove = wanted - current, current - wanted
-    if add:
-        through.objects.bulk_create([through(enrolment_id=e, ue_id=u) for e, u in sorted(add)])
+    ids = set(enrolments.values())
+    current = {
+        (enrolment_id, ue_id): pk
+        for pk, enrolment_id, ue_id in through.objects.filter(
+            ue_id__in=[ue.pk for ue in ues.values()]
+        ).values_list("pk", "enrolment_id", "ue_id")
+        if enrolment_id in ids
+    }
+    wanted = {(enrolments[s.number], ues[code].pk) for s in cohort.students for code in s.ues}
+    add = sorted(wanted - current.keys())
+    remove = [pk for key, pk in current.items() if key not in wanted]
+    insert_rows(through, ("enrolment_id", "ue_id"), add)
     if remove:  # a student dropped a UE since the last import
-        condition = Q()
-        for enrolment_id, ue_id in remove:
-            condition |= Q(enrolment_id=enrolment_id, ue_id=ue_id)
-        through.objects.filter(condition).delete()
+        through.objects.filter(pk__in=remove).delete()
     report.created["enrolment_ue"] += len(add)
     report.deleted["enrolment_ue"] += len(remove)
 
 
 def _write_payments(
-    cohort: CohortData, enrolments: dict[str, Enrolment], report: ImportReport, *, by: User | None
+    cohort: CohortData,
+    enrolments: dict[str, int],
+    py: ProgrammeYear,
+    report: ImportReport,
+    *,
+    by: User | None,
 ) -> None:
     """The file is the truth for the payments an import wrote (``source``); others stay."""
-    stored: dict[int, list[Payment]] = {}
-    for payment in Payment.objects.filter(
-        enrolment_id__in=[e.pk for e in enrolments.values()],
-        source=Payment.Source.COHORT_IMPORT,
-    ):
-        stored.setdefault(payment.enrolment_id, []).append(payment)
+    ids = set(enrolments.values())
+    stored: dict[int, list[tuple[int, date, Decimal]]] = {}
+    for pk, enrolment_id, day, amount in Payment.objects.filter(
+        enrolment__programme_year=py, source=Payment.Source.COHORT_IMPORT
+    ).values_list("pk", "enrolment_id", "date", "amount"):
+        if enrolment_id in ids:
+            stored.setdefault(enrolment_id, []).append((pk, day, amount))
     add, remove = [], []
+    by_id = by.pk if by is not None else None
     for s in cohort.students:
-        enrolment = enrolments[s.number]
+        enrolment_id = enrolments[s.number]
         wanted = Counter(s.payments)
-        for payment in stored.get(enrolment.pk, []):
-            key = (payment.date, payment.amount)
-            if wanted[key] > 0:
-                wanted[key] -= 1
+        for pk, day, amount in stored.get(enrolment_id, []):
+            if wanted[(day, amount)] > 0:
+                wanted[(day, amount)] -= 1
             else:
-                remove.append(payment.pk)
+                remove.append(pk)
         for (day, amount), count in wanted.items():
-            add += [
-                Payment(
-                    enrolment=enrolment,
-                    date=day,
-                    amount=amount,
-                    means=Payment.Means.OTHER,
-                    reason=IMPORT_REASON,
-                    source=Payment.Source.COHORT_IMPORT,
-                    recorded_by=by,
-                )
-                for _ in range(count)
-            ]
+            add += [(enrolment_id, day, amount)] * count
     if remove:
         Payment.objects.filter(pk__in=remove).delete()
-    if add:
-        Payment.objects.bulk_create(add)
+    insert_rows(
+        Payment,
+        ("enrolment_id", "date", "amount", "means", "reason", "source", "recorded_by_id"),
+        (
+            (*row, Payment.Means.OTHER, IMPORT_REASON, Payment.Source.COHORT_IMPORT, by_id)
+            for row in add
+        ),
+    )
     report.created["payment"] += len(add)
     report.deleted["payment"] += len(remove)
 
 
 def _write_grades(
     cohort: CohortData,
-    enrolments: dict[str, Enrolment],
+    enrolments: dict[str, int],
     assessments: dict[str, Assessment],
     report: ImportReport,
     *,
     by: User | None,
 ) -> None:
+    ids = set(enrolments.values())
     current = {
-        (g.assessment_id, g.enrolment_id): (g.status, g.value)
-        for g in Grade.objects.filter(
-            enrolment_id__in=[e.pk for e in enrolments.values()],
-            assessment_id__in=[a.pk for a in assessments.values()],
-        ).only("assessment_id", "enrolment_id", "status", "value")
+        (assessment_id, enrolment_id): (status, value)
+        for assessment_id, enrolment_id, status, value in Grade.objects.filter(
+            assessment_id__in=[a.pk for a in assessments.values()]
+        ).values_list("assessment_id", "enrolment_id", "status", "value")
+        if enrolment_id in ids
     }
-    changes, paths = [], {}
+    assessment_ids = {key: a.pk for key, a in assessments.items()}
+    changes = []
     for s in cohort.students:
-        enrolment = enrolments[s.number]
+        enrolment_id = enrolments[s.number]
         for g in s.grades:
-            key = (assessments[g.assessment].pk, enrolment.pk)
+            key = (assessment_ids[g.assessment], enrolment_id)
             if current.get(key) == (g.status, g.value):
                 continue
             changes.append(
                 GradeChange(
-                    assessment_id=key[0], enrolment_id=key[1], status=g.status, value=g.value
+                    assessment_id=key[0], enrolment_id=enrolment_id, status=g.status, value=g.value
                 )
             )
-            paths[key] = g.path
     if not changes:
         return
     try:
@@ -672,6 +683,12 @@ def _write_grades(
             allow_locked=False,
         )
     except GradeWriteError as exc:
+        # Where each grade is in the file, found again only now that it is needed.
+        paths = {
+            (assessment_ids[g.assessment], enrolments[s.number]): g.path
+            for s in cohort.students
+            for g in s.grades
+        }
         raise CohortImportError(
             [
                 f"{paths[(c.assessment_id, c.enrolment_id)]}: note "
@@ -687,7 +704,7 @@ def _write_grades(
 
 def _write_attendance(
     cohort: CohortData,
-    enrolments: dict[str, Enrolment],
+    enrolments: dict[str, int],
     sessions: dict[str, Session],
     report: ImportReport,
     *,
@@ -695,51 +712,46 @@ def _write_attendance(
 ) -> None:
     """The file lists what is not plain presence: anything else stored becomes presence."""
     now = timezone.now()
+    ids = set(enrolments.values())
     current = {
-        (a.session_id, a.enrolment_id): a
-        for a in Attendance.objects.filter(
-            enrolment_id__in=[e.pk for e in enrolments.values()],
-            session_id__in=[s.pk for s in sessions.values()],
-        ).only("id", "session_id", "enrolment_id", "presence", "minutes_missed", "justified")
+        (session_id, enrolment_id): (pk, (presence, minutes, justified))
+        for pk, session_id, enrolment_id, presence, minutes, justified in (
+            Attendance.objects.filter(session_id__in=[s.pk for s in sessions.values()]).values_list(
+                "pk", "session_id", "enrolment_id", "presence", "minutes_missed", "justified"
+            )
+        )
+        if enrolment_id in ids
     }
     wanted = {
-        (sessions[a.session].pk, enrolments[s.number].pk): a
+        (sessions[a.session].pk, enrolments[s.number]): (a.presence, a.minutes_missed, a.justified)
         for s in cohort.students
         for a in s.attendance
     }
+    by_id = by.pk if by is not None else None
     new, changed = [], []
-    for key, data in wanted.items():
+    for key, values in wanted.items():
         row = current.get(key)
-        values = (data.presence, data.minutes_missed, data.justified)
         if row is None:
-            new.append(
-                Attendance(
-                    session_id=key[0],
-                    enrolment_id=key[1],
-                    presence=data.presence,
-                    minutes_missed=data.minutes_missed,
-                    justified=data.justified,
-                    recorded_by=by,
-                )
-            )
-        elif (row.presence, row.minutes_missed, row.justified) != values:
-            row.presence, row.minutes_missed, row.justified = values
-            row.recorded_by = by
-            row.recorded_at = now
-            changed.append(row)
+            new.append((*key, *values, by_id))
+        elif row[1] != values:
+            changed.append((row[0], *values, by_id, now))
     stale = [
-        row.pk
-        for key, row in current.items()
-        if key not in wanted and row.presence != Attendance.Presence.PRESENT
+        pk
+        for key, (pk, (presence, _, _)) in current.items()
+        if key not in wanted and presence != Attendance.Presence.PRESENT
     ]
     if stale:
         Attendance.objects.filter(pk__in=stale).delete()
-    if changed:
-        Attendance.objects.bulk_update(
-            changed, ["presence", "minutes_missed", "justified", "recorded_by", "recorded_at"]
-        )
-    if new:
-        Attendance.objects.bulk_create(new)
+    update_rows(
+        Attendance,
+        ("presence", "minutes_missed", "justified", "recorded_by_id", "recorded_at"),
+        changed,
+    )
+    insert_rows(
+        Attendance,
+        ("session_id", "enrolment_id", "presence", "minutes_missed", "justified", "recorded_by_id"),
+        new,
+    )
     report.created["attendance"] += len(new)
     report.updated["attendance"] += len(changed)
     report.deleted["attendance"] += len(stale)

@@ -62,14 +62,14 @@ def _refuse_constant(name: str) -> None:
     raise ValueError(f"valeur {name} interdite")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class UEData:
     code: str
     title: str
     credits: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ProgrammeData:
     code: str
     title: str
@@ -80,7 +80,7 @@ class ProgrammeData:
     ues: tuple[UEData, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AssessmentData:
     key: str
     ue: str
@@ -92,7 +92,7 @@ class AssessmentData:
     path: str = ""  # where it is in the file, for errors found against the database
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SessionData:
     key: str
     ue: str
@@ -106,24 +106,37 @@ class SessionData:
     path: str = ""
 
 
-@dataclass(frozen=True)
+# A cohort of 64,000 students holds some 250,000 grades (issue 11): the records below have
+# slots, share their repeated values (keys, statuses, grades, dates) and build their path in
+# the file only when an error needs it.
+@dataclass(frozen=True, slots=True)
 class GradeData:
-    path: str
+    list_path: str  # "students[3].grades", shared by the student's grades
+    index: int
     assessment: str
     status: str
     value: Decimal | None
 
+    @property
+    def path(self) -> str:
+        return f"{self.list_path}[{self.index}]"
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, slots=True)
 class AttendanceData:
     session: str
     presence: str
     minutes_missed: int
     justified: bool
-    path: str = ""
+    list_path: str = ""  # "students[3].attendance"
+    index: int = 0
+
+    @property
+    def path(self) -> str:
+        return f"{self.list_path}[{self.index}]"
 
 
-@dataclass
+@dataclass(slots=True)
 class StudentData:
     path: str
     number: str
@@ -138,7 +151,7 @@ class StudentData:
     attendance: list[AttendanceData] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CohortData:
     programme: ProgrammeData
     assessments: tuple[AssessmentData, ...]
@@ -175,6 +188,12 @@ class _Checker:
         self.errors: list[str] = []
         self.refused_assessments: set[str] = set()
         self.refused_sessions: set[str] = set()
+        # One object for each repeated value: by its text in the file (Decimal("10") and
+        # Decimal("10.00") stay distinct), or by itself for strings.
+        self.shared: dict[Any, Any] = {}
+
+    def share(self, value: Any) -> Any:
+        return self.shared.setdefault(value, value)
 
     def err(self, path: str, message: str) -> None:
         self.errors.append(f"{path or 'fichier'}: {message}")
@@ -260,7 +279,7 @@ class _Checker:
         if not isinstance(value, str) or value not in choices:
             self.err(_join(path, key), f"valeur inconnue, attendu : {', '.join(choices)}")
             return None
-        return value
+        return self.share(value)
 
     def decimal(
         self, obj: dict[str, Any], key: str, path: str, *, low: Decimal, high: Decimal, what: str
@@ -287,20 +306,28 @@ class _Checker:
                 'montant en chaîne décimale avec un point et deux décimales au plus, ex. "1200.00"',
             )
             return None
-        return Decimal(value)
+        shared: Decimal | None = self.shared.get(("money", value))
+        if shared is None:
+            shared = self.shared[("money", value)] = Decimal(value)
+        return shared
 
     def day(self, obj: dict[str, Any], key: str, path: str) -> date | None:
         if key not in obj:
             return None
-        value, where = obj[key], _join(path, key)
+        value = obj[key]
+        shared: date | None = self.shared.get(("date", value)) if isinstance(value, str) else None
+        if shared is not None:
+            return shared
+        where = _join(path, key)
         if not isinstance(value, str) or not _DATE_RE.fullmatch(value):
             self.err(where, 'date attendue au format AAAA-MM-JJ, ex. "2024-09-30"')
             return None
         try:
-            return date.fromisoformat(value)
+            shared = self.shared[("date", value)] = date.fromisoformat(value)
         except ValueError:
             self.err(where, f"date « {value} » inexistante")
             return None
+        return shared
 
     def moment(self, obj: dict[str, Any], key: str, path: str) -> datetime | None:
         if key not in obj:
@@ -396,6 +423,7 @@ def parse_cohort(data: bytes) -> CohortData:
         raise CohortFileError(
             [f"fichier: n'est pas encodé en UTF-8 (octet invalide à la position {exc.start + bom})"]
         ) from exc
+    del data  # the caller's copy, if it keeps none, goes before json builds its objects
     try:
         raw = json.loads(text, object_pairs_hook=_pairs, parse_constant=_refuse_constant)
     except (json.JSONDecodeError, ValueError) as exc:
@@ -644,7 +672,13 @@ def _check_students(
     out: list[StudentData] = []
     numbers: set[str] = set()
     emails: set[str] = set()
-    for i, item in enumerate(c.lst(raw, "students")):
+    assessment_ues = {k: a.ue for k, a in assessments.items()}
+    session_ues = {k: sd.ue for k, sd in sessions.items()}
+    items = c.lst(raw, "students")
+    for i in range(len(items)):
+        # Each student's JSON is let go once checked: the file's objects and the checked
+        # records are never both whole in memory.
+        item, items[i] = items[i], None
         where = _join("students", i)
         obj = c.obj(
             item,
@@ -681,9 +715,11 @@ def _check_students(
             c.err(_join(where, "fees_due"), "les frais dus ne peuvent pas être négatifs")
         payments = _check_payments(c, obj.get("payments", []), _join(where, "payments"))
         ues = _check_student_ues(c, obj, where, ue_codes)
-        grades = _check_grades(c, obj.get("grades", []), _join(where, "grades"), ues, assessments)
+        grades = _check_grades(
+            c, obj.get("grades", []), _join(where, "grades"), ues, assessment_ues
+        )
         attendance = _check_attendance(
-            c, obj.get("attendance", []), _join(where, "attendance"), ues, sessions
+            c, obj.get("attendance", []), _join(where, "attendance"), ues, session_ues
         )
         if len(c.errors) == before:
             out.append(
@@ -737,7 +773,7 @@ def _check_student_ues(
         elif code in out:
             c.err(item, f"UE « {code} » en double")
         else:
-            out.append(code)
+            out.append(c.share(code))
     return out
 
 
@@ -764,6 +800,7 @@ def _student_reference(
         if key not in refused:  # its own definition is already reported
             c.err(_join(where, field), f"{bare} « {key} » inconnue")
         return None
+    key = c.share(key)
     if ue not in ues:
         c.err(
             _join(where, field),
@@ -778,7 +815,7 @@ def _student_reference(
 
 
 def _check_grades(
-    c: _Checker, raw: Any, path: str, ues: list[str], assessments: dict[str, AssessmentData]
+    c: _Checker, raw: Any, path: str, ues: list[str], assessment_ues: dict[str, str]
 ) -> list[GradeData]:
     out: list[GradeData] = []
     seen: set[str] = set()
@@ -792,7 +829,7 @@ def _check_grades(
             obj,
             where,
             field="assessment",
-            known={k: a.ue for k, a in assessments.items()},
+            known=assessment_ues,
             refused=c.refused_assessments,
             seen=seen,
             ues=ues,
@@ -812,7 +849,9 @@ def _check_grades(
                 status = None
             else:
                 try:
-                    value = parse_grade(obj["value"])
+                    value = c.shared.get(("grade", obj["value"]))
+                    if value is None:
+                        value = c.shared[("grade", obj["value"])] = parse_grade(obj["value"])
                 except GradeInputError as exc:
                     message = exc.message.rstrip(".")
                     c.err(_join(where, "value"), message[0].lower() + message[1:])
@@ -821,12 +860,12 @@ def _check_grades(
             c.err(_join(where, "value"), f"pas de note pour le statut {status}")
             status = None
         if key is not None and status is not None:
-            out.append(GradeData(where, key, status, value))
+            out.append(GradeData(path, i, key, status, value))
     return out
 
 
 def _check_attendance(
-    c: _Checker, raw: Any, path: str, ues: list[str], sessions: dict[str, SessionData]
+    c: _Checker, raw: Any, path: str, ues: list[str], session_ues: dict[str, str]
 ) -> list[AttendanceData]:
     out: list[AttendanceData] = []
     seen: set[str] = set()
@@ -842,7 +881,7 @@ def _check_attendance(
             obj,
             where,
             field="session",
-            known={k: sd.ue for k, sd in sessions.items()},
+            known=session_ues,
             refused=c.refused_sessions,
             seen=seen,
             ues=ues,
@@ -873,5 +912,5 @@ def _check_attendance(
                 status = None if number is None else status
                 minutes = number or 0
         if key is not None and status is not None:
-            out.append(AttendanceData(key, status, minutes, justified, where))
+            out.append(AttendanceData(key, status, minutes, justified, path, i))
     return out
