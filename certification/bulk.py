@@ -44,7 +44,7 @@ def job_create(*, programme_year: ProgrammeYear, by: User | None) -> BulkIssueJo
             total=len(plan.eligible),
             done=len(plan.eligible) - len(plan.to_issue),
         )
-        _chunks_create(job, [e.pk for e in plan.to_issue])
+        _chunks_create(job, plan.to_issue)
         _job_refresh(job.pk)
     job.refresh_from_db()
     return job
@@ -67,7 +67,7 @@ def chunks_to_run(job: BulkIssueJob) -> list[BulkIssueChunk]:
         if not locked.chunks.exists():
             plan = cohort_plan(locked.programme_year)
             BulkIssueJob.objects.filter(pk=job.pk).update(total=len(plan.eligible))
-            _chunks_create(locked, [e.pk for e in plan.to_issue])
+            _chunks_create(locked, plan.to_issue)
         pending = list(locked.chunks.exclude(status=BulkIssueChunk.Status.DONE))
         BulkIssueChunk.objects.filter(pk__in=[c.pk for c in pending]).update(
             status=BulkIssueChunk.Status.QUEUED, heartbeat_at=None
@@ -118,8 +118,9 @@ def chunk_run(*, chunk_id: int) -> BulkIssueChunk:
 
 def _chunk_claim(chunk_id: int) -> BulkIssueChunk:
     with transaction.atomic():
+        # of=("self",): PostgreSQL locks no outer-joined row (created_by may be NULL).
         chunk = (
-            BulkIssueChunk.objects.select_for_update()
+            BulkIssueChunk.objects.select_for_update(of=("self",))
             .select_related("job__created_by")
             .get(pk=chunk_id)
         )

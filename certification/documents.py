@@ -4,6 +4,7 @@ Templates get dataclasses and strings, never querysets; figures are formatted he
 """
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -18,8 +19,8 @@ from lib.formats import long_date
 
 from .models import Certificate, Jury
 from .reasons import reason_data, reason_from_data, reason_text, reason_texts
-from .rules import ReasonCode, attestation_available, jury_decision
-from .selectors import EnrolmentResult, enrolment_result, latest_jury
+from .rules import ReasonCode, StudentResult, attestation_available, jury_decision
+from .selectors import EnrolmentResult, ResultRow, enrolment_result, latest_jury
 
 # French on the PV (a frozen legal record); marked so that pages can translate them.
 UE_STATUS_LABELS = {
@@ -36,13 +37,42 @@ def _money(value: Any) -> str:
 def result_snapshot(er: EnrolmentResult) -> dict[str, Any]:
     """One student's results as JSON-safe data; numbers are strings (INTERCHANGE.md)."""
     student = er.enrolment.student
-    titles = {ue.code: ue.title for ue in er.ues}
-    r = er.result
+    return _snapshot(
+        enrolment_id=er.enrolment.pk,
+        number=student.number,
+        last_name=student.last_name,
+        first_name=student.first_name,
+        titles={ue.code: ue.title for ue in er.ues},
+        r=er.result,
+    )
+
+
+def row_snapshot(row: ResultRow) -> dict[str, Any]:
+    """``result_snapshot`` of a row read in bulk (``selectors.cohort_result_rows``)."""
+    return _snapshot(
+        enrolment_id=row.enrolment_id,
+        number=row.number,
+        last_name=row.last_name,
+        first_name=row.first_name,
+        titles=row.ue_titles,
+        r=row.result,
+    )
+
+
+def _snapshot(
+    *,
+    enrolment_id: int,
+    number: str,
+    last_name: str,
+    first_name: str,
+    titles: Mapping[str, str],
+    r: StudentResult,
+) -> dict[str, Any]:
     return {
-        "enrolment_id": er.enrolment.pk,
-        "number": student.number,
-        "last_name": student.last_name,
-        "first_name": student.first_name,
+        "enrolment_id": enrolment_id,
+        "number": number,
+        "last_name": last_name,
+        "first_name": first_name,
         "ues": [
             {
                 "code": ue.ue,
@@ -196,6 +226,16 @@ def jury_rows(results: list[EnrolmentResult]) -> list[JuryRow]:
     for er in results:
         snap = result_snapshot(er)
         snap["decision"] = jury_decision(er.result).value
+        rows.append(row_from_snapshot(snap))
+    return rows
+
+
+def live_rows(results: list[ResultRow]) -> list[JuryRow]:
+    """``jury_rows`` of rows read in bulk: what the jury page shows, a page at a time."""
+    rows = []
+    for row in results:
+        snap = row_snapshot(row)
+        snap["decision"] = jury_decision(row.result).value
         rows.append(row_from_snapshot(snap))
     return rows
 

@@ -127,13 +127,24 @@ class JuryFilterForm(forms.Form):
         widget=forms.TextInput(attrs={"type": "search"}),
     )
     decision = forms.ChoiceField(label=_("Décision (ou proposition)"), required=False)
+    reason = forms.ChoiceField(label=_("Motif de blocage"), required=False)
+    ue = forms.ChoiceField(label=_("UE"), required=False)
     certificate = forms.ChoiceField(label=_("Certificat"), required=False)
     sort = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, decisions: list[tuple[str, str]], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        decisions: list[tuple[str, str]],
+        reasons: list[tuple[str, str]] | None = None,
+        ue_codes: list[str] | None = None,
+        **kwargs: Any,
+    ) -> None:
         kwargs.setdefault("auto_id", "id_filter_%s")
         super().__init__(*args, **kwargs)
         self.fields["decision"].choices = [("", _("Toutes")), *decisions]
+        self.fields["reason"].choices = [("", _("Tous")), *(reasons or [])]
+        self.fields["ue"].choices = [("", _("Toutes")), *((c, c) for c in ue_codes or [])]
         self.fields["certificate"].choices = [
             ("", _("Tous")),
             ("to_issue", _("à délivrer")),
@@ -141,7 +152,7 @@ class JuryFilterForm(forms.Form):
             ("to_revoke", _("signalé : titulaire plus admis·e")),
         ]
         self.fields["q"].widget.attrs.update({"class": "form-control", "autocomplete": "off"})
-        for name in ("decision", "certificate"):
+        for name in ("decision", "reason", "ue", "certificate"):
             self.fields[name].widget.attrs["class"] = "form-select"
 
 

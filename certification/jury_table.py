@@ -1,25 +1,43 @@
-"""The registrar's jury table: one line per student, filtered and sorted from the query string.
+"""The registrar's jury table: one line per student, filtered, sorted and paginated server-side
+from the query string.
 
-Every line is built first (the page's queries do not depend on the filters), then filtered and
-sorted here in Python: a cohort is a few dozen students.
+A cohort can hold thousands of students. Every student is first known by cheap values (name,
+number, recorded decision, UE, fees, certificate); results (the rules, the costly part) are
+computed for the whole cohort only when a filter or a sort reads them (a live decision, a
+reason, an average, the credits, the absence rate), else for the displayed page only. The
+queries are the same either way: their number does not depend on the filters nor on the size.
 """
 
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import NamedTuple
 from urllib.parse import urlencode
 
+from django.core.paginator import Page, Paginator
 from django.utils.translation import gettext as _
 
 from enrolment.rules import JuryDecision
 
 from .documents import JuryRow
-from .selectors import EnrolmentResult
+from .rules import ReasonCode, jury_decision
+from .selectors import ResultRow
 
 NOT_DELIBERATED = "none"
 CERTIFICATE_FILTERS = ("to_issue", "issued", "to_revoke")
+PER_PAGE = 100
+# The parameters a sort link keeps; a page link keeps the sort too.
+FILTER_PARAMS = ("q", "decision", "certificate", "reason", "ue")
+# Reasons a student can be filtered by (the kinds of a StudentResult's reasons).
+REASON_FILTERS = (
+    ReasonCode.UE_FAILED,
+    ReasonCode.UE_PENDING,
+    ReasonCode.MAKEUP_PENDING,
+    ReasonCode.DEFAILLANT_MISSED,
+    ReasonCode.DEFAILLANT_ABSENCE,
+    ReasonCode.FEES_UNPAID,
+)
 
 
 @dataclass(frozen=True)
@@ -46,6 +64,19 @@ class JuryLine(NamedTuple):
     cert: CertificateCell
 
 
+@dataclass(frozen=True, slots=True)
+class Student:
+    """A student of the table before any result is computed: what every filter but the live
+    decision and the reasons reads."""
+
+    enrolment_id: int
+    number: str
+    name: str  # « LEFÈVRE Hugo », as the table shows it
+    recorded: str  # the latest deliberation's JuryDecision value, "" before any
+    fees_paid: bool  # the rule behind the results' « fees_paid » and « fees_unpaid »
+    cert: CertificateCell
+
+
 @dataclass(frozen=True)
 class JuryQuery:
     """What the registrar asked for: ``sort`` is a key, « -key » for descending."""
@@ -53,11 +84,14 @@ class JuryQuery:
     q: str = ""
     decision: str = ""  # a JuryDecision value, NOT_DELIBERATED or "" (all)
     certificate: str = ""  # one of CERTIFICATE_FILTERS or "" (all)
+    reason: str = ""  # one of REASON_FILTERS or "" (all)
+    ue: str = ""  # a UE code of the cohort or "" (all)
     sort: str = ""
+    page: str = ""
 
     @property
     def filtered(self) -> bool:
-        return bool(self.q.strip() or self.decision or self.certificate)
+        return bool(self.q.strip() or self.decision or self.certificate or self.reason or self.ue)
 
 
 @dataclass(frozen=True)
@@ -70,11 +104,26 @@ class SortHeader:
 
 
 @dataclass(frozen=True)
+class PageLink:
+    number: int
+    href: str
+    current: bool
+
+
+@dataclass(frozen=True)
 class JuryTable:
-    lines: list[JuryLine]
-    total: int
+    students: list[Student]  # every student shown, filtered and sorted (all pages)
+    page: Page[Student]  # of ``students``
+    total: int  # the whole cohort
     headers: dict[str, SortHeader]  # by key: "name", "number", "ue:RSV206", "credits", …
     ue_headers: list[SortHeader]
+    pages: list[PageLink | None]  # the pager: None stands for a gap (« … »)
+    previous_href: str
+    next_href: str
+
+    @property
+    def shown(self) -> int:
+        return len(self.students)
 
 
 def _fold(text: str) -> str:
@@ -87,38 +136,71 @@ def sort_keys(ue_codes: list[str]) -> list[str]:
     return ["name", "number", *(f"ue:{code}" for code in ue_codes), "credits", "absences"]
 
 
-def _sort_value(
-    key: str, results: Mapping[int, EnrolmentResult]
-) -> Callable[[JuryLine], object | None]:
+def sort_key(query: JuryQuery, ue_codes: list[str]) -> tuple[str, bool]:
+    """(key, descending); an unknown key sorts by number."""
+    descending = query.sort.startswith("-")
+    key = query.sort.removeprefix("-") or "number"
+    if key not in sort_keys(ue_codes):
+        return "number", False
+    return key, descending
+
+
+def needs_results(query: JuryQuery, students: list[Student], ue_codes: list[str]) -> bool:
+    """Whether filtering or sorting reads computed results (else only the page needs them)."""
+    key, _descending = sort_key(query, ue_codes)
+    # Unpaid fees are known without the results (the same rule, RULES.md §3).
+    if query.reason not in {"", ReasonCode.FEES_UNPAID} or key not in {"name", "number"}:
+        return True
+    # Before a student's first deliberation the decision filter reads the live proposal.
+    return query.decision not in {"", NOT_DELIBERATED} and any(not s.recorded for s in students)
+
+
+def _sort_value(key: str, results: Mapping[int, ResultRow]) -> Callable[[Student], object | None]:
     if key == "name":
-        return lambda line: _fold(line.row.name)
+        return lambda s: _fold(s.name)
     if key == "number":
-        return lambda line: line.row.number
+        return lambda s: s.number
     if key == "credits":
-        return lambda line: line.row.credits
+        return lambda s: results[s.enrolment_id].result.credits
     if key == "absences":
-        return lambda line: results[line.row.enrolment_id].result.absence.rate_display
+        return lambda s: results[s.enrolment_id].result.absence.rate_display
     code = key.removeprefix("ue:")
 
-    def average(line: JuryLine) -> Decimal | None:
-        ues = results[line.row.enrolment_id].result.ues
+    def average(s: Student) -> Decimal | None:
+        ues = results[s.enrolment_id].result.ues
         return next((ue.average for ue in ues if ue.ue == code), None)
 
     return average
 
 
-def _matches(line: JuryLine, query: JuryQuery, decided: str) -> bool:
+def _matches(
+    s: Student, query: JuryQuery, results: Mapping[int, ResultRow], in_ue: Collection[int]
+) -> bool:
     words = _fold(query.q).split()
-    haystack = f"{_fold(line.row.name)} {line.row.number.casefold()}"
-    if any(word not in haystack for word in words):
+    if words:
+        haystack = f"{_fold(s.name)} {s.number.casefold()}"
+        if any(word not in haystack for word in words):
+            return False
+    if query.ue and s.enrolment_id not in in_ue:
         return False
     if query.decision == NOT_DELIBERATED:
-        if decided:
+        if s.recorded:
             return False
     # Before any deliberation the column shows the proposal: filter on what is shown.
-    elif query.decision and (decided or line.row.decision) != query.decision:
+    elif query.decision:
+        shown = s.recorded or jury_decision(results[s.enrolment_id].result).value
+        if shown != query.decision:
+            return False
+    if query.reason == ReasonCode.FEES_UNPAID:
+        if s.fees_paid:
+            return False
+    # With a UE chosen, a reason about a UE must be about that one.
+    elif query.reason and not any(
+        r.kind == query.reason and (not query.ue or not r.ue or r.ue == query.ue)
+        for r in results[s.enrolment_id].result.reasons
+    ):
         return False
-    cert = line.cert
+    cert = s.cert
     return not (
         (query.certificate == "to_issue" and not cert.issuable)
         or (query.certificate == "issued" and cert.number is None)
@@ -126,37 +208,47 @@ def _matches(line: JuryLine, query: JuryQuery, decided: str) -> bool:
     )
 
 
-def _href(params: Mapping[str, str], sort: str) -> str:
-    kept = {k: params[k] for k in ("q", "decision", "certificate") if params.get(k)}
-    return "?" + urlencode({**kept, "sort": sort})
+def _href(params: Mapping[str, str], **extra: str) -> str:
+    kept = {k: params[k] for k in FILTER_PARAMS if params.get(k)}
+    return "?" + urlencode({**kept, **{k: v for k, v in extra.items() if v}})
+
+
+def _pager(page: Page[Student], params: Mapping[str, str], sort: str) -> list[PageLink | None]:
+    """First, last, and two pages either side of the current one; gaps as None."""
+    last = page.paginator.num_pages
+    wanted = {1, last, *range(page.number - 2, page.number + 3)}
+    links: list[PageLink | None] = []
+    previous = 0
+    for n in sorted(n for n in wanted if 1 <= n <= last):
+        if n > previous + 1:
+            links.append(None)
+        links.append(PageLink(n, _href(params, sort=sort, page=str(n)), n == page.number))
+        previous = n
+    return links
 
 
 def jury_table(
-    lines: list[JuryLine],
+    students: list[Student],
     *,
-    results: list[EnrolmentResult],
-    decisions: Mapping[int, str],
+    results: Mapping[int, ResultRow],
     query: JuryQuery,
     params: Mapping[str, str],
     ue_codes: list[str],
+    in_ue: Collection[int] = (),
+    per_page: int = PER_PAGE,
 ) -> JuryTable:
-    """Filter and sort ``lines``; a missing value (no average yet) sorts last either way.
-
-    ``decisions``: each enrolment's recorded JuryDecision value ("" before the jury);
-    ``params``: the query string, to keep the filters in the sort links.
+    """Filter, sort and paginate ``students``; a missing value (no average yet) sorts last
+    either way. ``results``: by enrolment id, every student's when ``needs_results`` says so
+    (else none is read); ``params``: the query string, to keep the filters in the links;
+    ``in_ue``: the enrolments following the UE of the UE filter.
     """
-    by_id = {er.enrolment.pk: er for er in results}
-    shown = [
-        line for line in lines if _matches(line, query, decisions.get(line.row.enrolment_id, ""))
-    ]
-    descending = query.sort.startswith("-")
-    key = query.sort.removeprefix("-") or "number"
-    if key not in sort_keys(ue_codes):
-        key, descending = "number", False
-    value = _sort_value(key, by_id)
-    present = [line for line in shown if value(line) is not None]
-    missing = [line for line in shown if value(line) is None]
+    shown = [s for s in students if _matches(s, query, results, in_ue)]
+    key, descending = sort_key(query, ue_codes)
+    value = _sort_value(key, results)
+    present = [s for s in shown if value(s) is not None]
+    missing = [s for s in shown if value(s) is None]
     present.sort(key=value, reverse=descending)  # type: ignore[arg-type]
+    ordered = present + missing
 
     labels = {
         "name": _("Élève"),
@@ -173,15 +265,23 @@ def jury_table(
         headers[k] = SortHeader(
             key=k,
             label=labels.get(k, k.removeprefix("ue:")),
-            href=_href(params, f"-{k}" if next_descending else k),
+            href=_href(params, sort=f"-{k}" if next_descending else k),
             aria_sort=("descending" if descending else "ascending") if current else "",
             numeric=k not in {"name", "number"},
         )
+    page = Paginator(ordered, per_page).get_page(query.page or 1)
+    sort = query.sort if query.sort and (key, descending) != ("number", False) else ""
     return JuryTable(
-        lines=present + missing,
-        total=len(lines),
+        students=ordered,
+        page=page,
+        total=len(students),
         headers=headers,
         ue_headers=[headers[f"ue:{code}"] for code in ue_codes],
+        pages=_pager(page, params, sort),
+        previous_href=_href(params, sort=sort, page=str(page.number - 1))
+        if page.has_previous()
+        else "",
+        next_href=_href(params, sort=sort, page=str(page.number + 1)) if page.has_next() else "",
     )
 
 
@@ -190,3 +290,61 @@ def decision_choices() -> list[tuple[str, str]]:
     return [(d.value, _(d.label)) for d in JuryDecision] + [
         (NOT_DELIBERATED, _("pas encore délibéré"))
     ]
+
+
+def reason_choices() -> list[tuple[str, str]]:
+    """The reason filter, worded for people."""
+    words = {
+        ReasonCode.UE_FAILED: _("UE non validée"),
+        ReasonCode.UE_PENDING: _("UE en attente"),
+        ReasonCode.MAKEUP_PENDING: _("rattrapage attendu"),
+        ReasonCode.DEFAILLANT_MISSED: _("absent·e à une évaluation"),
+        ReasonCode.DEFAILLANT_ABSENCE: _("taux d'absence trop élevé"),
+        ReasonCode.FEES_UNPAID: _("frais non soldés"),
+    }
+    return [(code.value, words[code]) for code in REASON_FILTERS]
+
+
+@dataclass(frozen=True, slots=True)
+class CellView:
+    average: str
+    status: str
+    label: str  # translated
+
+
+@dataclass(frozen=True, slots=True)
+class LineView:
+    """A displayed line, its words translated once per page rather than once per cell."""
+
+    row: JuryRow
+    decided: str
+    cert: CertificateCell
+    cells: list[CellView | None]  # one per UE column
+    now_label: str
+
+
+def line_views(lines: list[JuryLine], ue_codes: list[str]) -> list[LineView]:
+    statuses: dict[str, str] = {}
+    decisions: dict[str, str] = {}
+    views = []
+    for line in lines:
+        row = line.row
+        by_code = {}
+        for cell in row.ues:
+            label = statuses.get(cell.status_label)
+            if label is None:
+                label = statuses[cell.status_label] = _(cell.status_label)
+            by_code[cell.code] = CellView(cell.average, cell.status, label)
+        now = decisions.get(row.decision_label)
+        if now is None:
+            now = decisions[row.decision_label] = _(row.decision_label) if row.decision else ""
+        views.append(
+            LineView(
+                row=row,
+                decided=line.decided,
+                cert=line.cert,
+                cells=[by_code.get(code) for code in ue_codes],
+                now_label=now,
+            )
+        )
+    return views

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
+from typing import Protocol
 
 from attendance.rules import AbsenceRate, SessionAttendance, absence_rate
 from enrolment.rules import JuryDecision, fees_balance
@@ -68,6 +69,21 @@ class UEInput:
     entries: Mapping[str, GradeEntry]
 
 
+class UEResultFunction(Protocol):
+    """How a UE result is computed: ``grading.rules.ue_result`` or a caller's memo of it,
+    which must return exactly what ``ue_result`` returns for the same arguments."""
+
+    def __call__(
+        self,
+        *,
+        ue: str,
+        credits: int,
+        assessments: Sequence[AssessmentInfo],
+        entries: Mapping[str, GradeEntry],
+        pass_mark: Decimal,
+    ) -> UEResult: ...
+
+
 @dataclass(frozen=True, slots=True)
 class StudentResult:
     ues: tuple[UEResult, ...]
@@ -125,13 +141,15 @@ def student_result(
     pass_mark: Decimal,
     absence_threshold_pct: Decimal,
     justified_absences_count: bool,
+    compute_ue: UEResultFunction = ue_result,
 ) -> StudentResult:
     """Results of one student over the UE they are enrolled in, with every blocking reason.
 
     ``sessions`` are those of the student's UE; eligible exactly when no reason remains.
+    ``compute_ue`` computes each UE result (a set-based caller passes a memo of ``ue_result``).
     """
     results = tuple(
-        ue_result(
+        compute_ue(
             ue=ue.code,
             credits=ue.credits,
             assessments=ue.assessments,

@@ -1,21 +1,24 @@
 """Results of enrolments, read set-wise: a fixed number of queries for a whole cohort."""
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any, NamedTuple
 
-from django.db.models import QuerySet
+from django.db import connections
+from django.db.models import ExpressionWrapper, F, Field, QuerySet
 from django.utils import timezone
 
 from attendance.models import Attendance, Session
+from attendance.rules import SessionAttendance
 from attendance.selectors import session_attendance
 from certification.models import Jury
-from certification.rules import StudentResult, UEInput, student_result
+from certification.rules import StudentResult, UEInput, UEResultFunction, student_result
 from enrolment.models import UE, Enrolment, Payment, ProgrammeYear
 from grading.models import Assessment, Grade
-from grading.rules import AssessmentInfo, GradeEntry
+from grading.rules import AssessmentInfo, GradeEntry, UEResult, ue_result
 from grading.selectors import assessment_info, grade_entry
 
 
@@ -26,6 +29,219 @@ class EnrolmentResult:
     result: StudentResult
 
 
+@dataclass(frozen=True, slots=True)
+class ResultRow:
+    """One enrolment's result read as plain values (no model instance): the bulk path."""
+
+    enrolment_id: int
+    number: str
+    last_name: str
+    first_name: str
+    jury_decision: str  # of the latest deliberation, "" before any
+    fees_due: Decimal
+    result: StudentResult
+    ue_titles: Mapping[str, str]  # code → title of the cohort's UE (shared by every row)
+
+
+class _Mark(NamedTuple):
+    """What ``session_attendance`` reads of a roll line, read as a tuple."""
+
+    presence: str
+    minutes_missed: int
+    justified: bool
+
+
+class _Entry(NamedTuple):
+    """What ``grade_entry`` reads of a grade, read as a tuple."""
+
+    status: str
+    value: Decimal | None
+
+
+def _as_stored(name: str) -> ExpressionWrapper:
+    """Column ``name`` read as the database returns it, unconverted: see ``_reader``."""
+    return ExpressionWrapper(F(name), output_field=Field())
+
+
+def _reader(query: QuerySet[Any], name: str) -> Callable[[Any], Any]:
+    """What reading column ``name`` of ``query`` applies to each stored value (the backend's
+    converters, then the field's: what ``values_list`` would do), to apply once per distinct
+    stored value instead of once per row (a Decimal per grade costs on SQLite)."""
+    connection = connections[query.db]
+    col = query.model._meta.get_field(name).get_col(query.model._meta.db_table)
+    converters = [*connection.ops.get_db_converters(col), *col.get_db_converters(connection)]
+
+    def read(stored: Any) -> Any:
+        for converter in converters:
+            stored = converter(stored, col, connection)
+        return stored
+
+    return read
+
+
+def _memoised_ue_result() -> UEResultFunction:
+    """``ue_result`` remembered for one computation: students share the same inputs (same UE,
+    same marks on a quarter-point grid, few statuses), and the rules are pure.
+
+    The key is everything the result depends on. ``assessments`` by identity (one list per UE
+    in ``_compute``), kept alive with the cache so that no other list can take its id."""
+    cache: dict[tuple[str, int, int, frozenset[tuple[str, GradeEntry]], Decimal], UEResult] = {}
+    alive: list[Sequence[AssessmentInfo]] = []
+
+    def compute(
+        *,
+        ue: str,
+        credits: int,
+        assessments: Sequence[AssessmentInfo],
+        entries: Mapping[str, GradeEntry],
+        pass_mark: Decimal,
+    ) -> UEResult:
+        key = (ue, credits, id(assessments), frozenset(entries.items()), pass_mark)
+        result = cache.get(key)
+        if result is None:
+            alive.append(assessments)
+            result = cache[key] = ue_result(
+                ue=ue,
+                credits=credits,
+                assessments=assessments,
+                entries=entries,
+                pass_mark=pass_mark,
+            )
+        return result
+
+    return compute
+
+
+# Enrolments as (id, programme year id, fees due): a list, or a query of those tuples.
+_Enrolments = Sequence[tuple[int, int, Decimal]]
+
+
+def _compute(
+    enrolments: _Enrolments,
+    ids: Sequence[int] | QuerySet[Any],
+    *,
+    published_only: bool,
+    now: datetime,
+) -> tuple[list[tuple[list[UE], StudentResult]], dict[int, UE]]:
+    """The one set-based path: seven queries of tuples (UE and assessments aside, a few per
+    cohort), then the pure rules once per enrolment. ``ids`` selects the same enrolments in
+    SQL (a list, or a subquery so that a cohort of any size stays one statement)."""
+    year_ids = {py_id for _pk, py_id, _fees in enrolments}
+    years = {
+        pk: (pass_mark, threshold, justified)
+        for pk, pass_mark, threshold, justified in ProgrammeYear.objects.filter(
+            pk__in=year_ids
+        ).values_list("pk", "pass_mark", "absence_threshold_pct", "justified_absences_count")
+    }
+    ues = {ue.pk: ue for ue in UE.objects.filter(programme_year_id__in=year_ids)}
+    ues_of: dict[int, list[int]] = defaultdict(list)
+    for enrolment_id, ue_id in Enrolment.ues.through.objects.filter(
+        enrolment_id__in=ids
+    ).values_list("enrolment_id", "ue_id"):
+        ues_of[enrolment_id].append(ue_id)
+
+    assessments = list(Assessment.objects.filter(ue_id__in=ues.keys()))
+    key_of = {a.pk: a.key for a in assessments}
+    ue_of_assessment = {a.pk: a.ue_id for a in assessments}
+    infos_by_ue: dict[int, list[AssessmentInfo]] = defaultdict(list)
+    for a in assessments:
+        infos_by_ue[a.ue_id].append(assessment_info(a, ue_code=ues[a.ue_id].code, keys=key_of))
+
+    grades = Grade.objects.filter(enrolment_id__in=ids)
+    if published_only:
+        grades = grades.filter(published=True)
+    entries: dict[tuple[int, int], dict[str, GradeEntry]] = defaultdict(dict)
+    # Entries are immutable: one per (status, stored value), its value converted once.
+    known: dict[tuple[str, Any], GradeEntry] = {}
+    read_value = _reader(grades, "value")
+    for assessment_id, enrolment_id, status, stored in grades.values_list(
+        "assessment_id", "enrolment_id", "status", _as_stored("value")
+    ):
+        entry = known.get((status, stored))
+        if entry is None:
+            entry = known[(status, stored)] = grade_entry(
+                _Entry(status, read_value(stored))  # type: ignore[arg-type]
+            )
+        entries[(enrolment_id, ue_of_assessment[assessment_id])][key_of[assessment_id]] = entry
+
+    sessions_by_ue: dict[int, list[Session]] = defaultdict(list)
+    for s in Session.objects.filter(ue_id__in=ues.keys()).only(
+        "ue_id", "kind", "start", "end", "cancelled"
+    ):
+        sessions_by_ue[s.ue_id].append(s)
+    # A session without a roll line reads the same for every student: built once.
+    unmarked = {
+        ue_id: [session_attendance(s, None, now=now) for s in sessions]
+        for ue_id, sessions in sessions_by_ue.items()
+    }
+    marks: dict[int, dict[int, _Mark]] = defaultdict(dict)
+    for enrolment_id, session_id, presence, minutes_missed, justified in (
+        Attendance.objects.filter(enrolment_id__in=ids)
+        .exclude(presence=Attendance.Presence.PRESENT)
+        .values_list("enrolment_id", "session_id", "presence", "minutes_missed", "justified")
+    ):
+        marks[enrolment_id][session_id] = _Mark(presence, minutes_missed, justified)
+
+    payments: dict[int, list[Decimal]] = defaultdict(list)
+    paid = Payment.objects.filter(enrolment_id__in=ids)
+    read_amount = _reader(paid, "amount")
+    amounts: dict[Any, Decimal] = {}  # stored value → Decimal, converted once
+    for enrolment_id, stored in paid.values_list("enrolment_id", _as_stored("amount")):
+        amount = amounts.get(stored)
+        if amount is None:
+            amount = amounts[stored] = read_amount(stored)
+        payments[enrolment_id].append(amount)
+
+    no_entries: dict[str, GradeEntry] = {}
+    compute_ue = _memoised_ue_result()
+    # Students share their set of UE: its order, what the rules read of each UE and its
+    # unmarked sessions are built once.
+    by_set: dict[
+        tuple[int, ...],
+        tuple[list[UE], list[tuple[int, str, int, list[AssessmentInfo]]], list[SessionAttendance]],
+    ] = {}
+    out = []
+    for pk, py_id, fees_due in enrolments:
+        pass_mark, threshold, justified_count = years[py_id]
+        ue_set = tuple(ues_of.get(pk, ()))
+        shared = by_set.get(ue_set)
+        if shared is None:
+            ordered = sorted((ues[u] for u in ue_set), key=lambda u: u.code)
+            read = [(ue.pk, ue.code, ue.credits, infos_by_ue[ue.pk]) for ue in ordered]
+            blank = [attended for ue in ordered for attended in unmarked.get(ue.pk, ())]
+            shared = by_set[ue_set] = (ordered, read, blank)
+        my_ues, my_reads, attended = shared
+        mine = marks.get(pk)
+        if mine is not None:
+            attended = [
+                session_attendance(s, mine[s.pk], now=now) if s.pk in mine else blank  # type: ignore[arg-type]
+                for ue in my_ues
+                for s, blank in zip(
+                    sessions_by_ue.get(ue.pk, ()), unmarked.get(ue.pk, ()), strict=True
+                )
+            ]
+        result = student_result(
+            ues=[
+                UEInput(
+                    code=code,
+                    credits=credits,
+                    assessments=infos,
+                    entries=entries.get((pk, ue_pk), no_entries),
+                )
+                for ue_pk, code, credits, infos in my_reads
+            ],
+            sessions=attended,
+            fees_due=fees_due,
+            payments=payments.get(pk, ()),
+            pass_mark=pass_mark,
+            absence_threshold_pct=threshold,
+            justified_absences_count=justified_count,
+            compute_ue=compute_ue,
+        )
+        out.append((my_ues, result))
+    return out, ues
+
+
 def results_for(
     enrolments: Sequence[Enrolment],
     *,
@@ -34,87 +250,23 @@ def results_for(
 ) -> list[EnrolmentResult]:
     """Compute every result of these enrolments (all of one programme year or not).
 
-    ``published_only`` hides draft grades, as a student sees them. Seven queries in all.
+    ``published_only`` hides draft grades, as a student sees them. Eight queries in all.
     """
     if not enrolments:
         return []
-    now = now or timezone.now()
-    enrolment_ids = [e.pk for e in enrolments]
-    year_ids = {e.programme_year_id for e in enrolments}
-    years = {py.pk: py for py in ProgrammeYear.objects.filter(pk__in=year_ids)}
-
-    ue_links = Enrolment.ues.through.objects.filter(enrolment_id__in=enrolment_ids)
-    ues_of: dict[int, list[int]] = defaultdict(list)
-    for link in ue_links:
-        ues_of[link.enrolment_id].append(link.ue_id)
-    ues = {ue.pk: ue for ue in UE.objects.filter(programme_year_id__in=year_ids)}
-
-    assessments = list(Assessment.objects.filter(ue_id__in=ues.keys()))
-    key_of = {a.pk: a.key for a in assessments}
-    infos_by_ue: dict[int, list[AssessmentInfo]] = defaultdict(list)
-    for a in assessments:
-        infos_by_ue[a.ue_id].append(assessment_info(a, ue_code=ues[a.ue_id].code, keys=key_of))
-
-    grades: QuerySet[Grade] = Grade.objects.filter(enrolment_id__in=enrolment_ids)
-    if published_only:
-        grades = grades.filter(published=True)
-    entries: dict[tuple[int, int], dict[str, GradeEntry]] = defaultdict(dict)
-    ue_of_assessment = {a.pk: a.ue_id for a in assessments}
-    for g in grades.only("assessment_id", "enrolment_id", "status", "value"):
-        entries[(g.enrolment_id, ue_of_assessment[g.assessment_id])][key_of[g.assessment_id]] = (
-            grade_entry(g)
-        )
-
-    sessions = list(
-        Session.objects.filter(ue_id__in=ues.keys()).only(
-            "ue_id", "kind", "start", "end", "cancelled"
-        )
+    computed, _ues = _compute(
+        [(e.pk, e.programme_year_id, e.fees_due) for e in enrolments],
+        [e.pk for e in enrolments],
+        published_only=published_only,
+        now=now or timezone.now(),
     )
-    sessions_by_ue: dict[int, list[Session]] = defaultdict(list)
-    for s in sessions:
-        sessions_by_ue[s.ue_id].append(s)
-    marks: dict[tuple[int, int], Attendance] = {
-        (a.enrolment_id, a.session_id): a
-        for a in Attendance.objects.filter(enrolment_id__in=enrolment_ids)
-        .exclude(presence=Attendance.Presence.PRESENT)
-        .only("enrolment_id", "session_id", "presence", "minutes_missed", "justified")
-    }
-
-    payments: dict[int, list[Decimal]] = defaultdict(list)
-    for p in Payment.objects.filter(enrolment_id__in=enrolment_ids).only("enrolment_id", "amount"):
-        payments[p.enrolment_id].append(p.amount)
-
-    out = []
-    for enrolment in enrolments:
-        py = years[enrolment.programme_year_id]
-        my_ues = sorted((ues[u] for u in ues_of[enrolment.pk]), key=lambda u: u.code)
-        attended = []
-        for ue in my_ues:
-            for s in sessions_by_ue[ue.pk]:
-                mark = marks.get((enrolment.pk, s.pk))
-                attended.append(session_attendance(s, mark, now=now))
-        result = student_result(
-            ues=[
-                UEInput(
-                    code=ue.code,
-                    credits=ue.credits,
-                    assessments=infos_by_ue[ue.pk],
-                    entries=entries[(enrolment.pk, ue.pk)],
-                )
-                for ue in my_ues
-            ],
-            sessions=attended,
-            fees_due=enrolment.fees_due,
-            payments=payments[enrolment.pk],
-            pass_mark=py.pass_mark,
-            absence_threshold_pct=py.absence_threshold_pct,
-            justified_absences_count=py.justified_absences_count,
-        )
-        out.append(EnrolmentResult(enrolment=enrolment, ues=tuple(my_ues), result=result))
-    return out
+    return [
+        EnrolmentResult(enrolment=enrolment, ues=tuple(my_ues), result=result)
+        for enrolment, (my_ues, result) in zip(enrolments, computed, strict=True)
+    ]
 
 
-def cohort_enrolments(programme_year: ProgrammeYear) -> QuerySet[Enrolment]:
+def cohort_enrolments(programme_year: ProgrammeYear | int) -> QuerySet[Enrolment]:
     """Every enrolment of the cohort that is not withdrawn, by student number."""
     return (
         Enrolment.objects.filter(programme_year=programme_year)
@@ -134,6 +286,59 @@ def cohort_results(
     return results_for(
         list(cohort_enrolments(programme_year)), published_only=published_only, now=now
     )
+
+
+def cohort_result_rows(
+    programme_year: ProgrammeYear | int,
+    *,
+    published_only: bool = False,
+    now: datetime | None = None,
+    enrolment_ids: Sequence[int] | None = None,
+) -> list[ResultRow]:
+    """``cohort_results`` as plain rows, by student number: the same figures (the same
+    ``_compute``) without a model instance per student. What the jury page, its downloads,
+    ``export_results`` and bulk issuance read. Nine queries whatever the cohort's size.
+
+    ``enrolment_ids``: only these enrolments of the cohort (a page of the jury table).
+    """
+    query = cohort_enrolments(programme_year).select_related(None)
+    if enrolment_ids is not None:
+        query = query.filter(pk__in=enrolment_ids)
+    values = list(
+        query.values_list(
+            "pk",
+            "programme_year_id",
+            "fees_due",
+            "student__number",
+            "student__last_name",
+            "student__first_name",
+            "jury_decision",
+        )
+    )
+    if not values:
+        return []
+    computed, ues = _compute(
+        [(pk, py_id, fees) for pk, py_id, fees, *_rest in values],
+        query.values("pk"),
+        published_only=published_only,
+        now=now or timezone.now(),
+    )
+    titles = {ue.code: ue.title for ue in ues.values()}
+    return [
+        ResultRow(
+            enrolment_id=pk,
+            number=number,
+            last_name=last_name,
+            first_name=first_name,
+            jury_decision=decision,
+            fees_due=fees,
+            result=result,
+            ue_titles=titles,
+        )
+        for (pk, _py, fees, number, last_name, first_name, decision), (_ues, result) in zip(
+            values, computed, strict=True
+        )
+    ]
 
 
 def enrolment_result(

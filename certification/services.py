@@ -31,7 +31,13 @@ from . import documents, notifications, qr
 from .models import Certificate, CertificateCounter, Jury, certificate_path
 from .reasons import reason_texts
 from .rules import certificate_issuable, jury_decision
-from .selectors import cohort_enrolments, cohort_results, enrolment_result, latest_jury
+from .selectors import (
+    cohort_enrolments,
+    cohort_result_rows,
+    cohort_results,
+    enrolment_result,
+    latest_jury,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -338,42 +344,42 @@ def certificate_revoke(*, certificate: Certificate, by: User, reason: str) -> Ce
 
 @dataclass(frozen=True)
 class CohortPlan:
-    eligible: list[Enrolment]
+    """Enrolment ids, in student-number order."""
+
+    eligible: list[int]
     not_eligible: int
     # The eligible without a valid certificate yet: what a run issues now (and e-mails).
-    to_issue: list[Enrolment] = field(default_factory=list)
+    to_issue: list[int] = field(default_factory=list)
 
 
 def cohort_plan(programme_year: ProgrammeYear) -> CohortPlan:
     """Who a bulk issuance targets: « admis » at the latest deliberation with fees paid.
 
     Issued ones are included (a re-run skips them); a student whose certificate was revoked
-    is left out: issuing a replacement is a decision taken one student at a time.
+    is left out: issuing a replacement is a decision taken one student at a time. Read in
+    bulk (``cohort_result_rows``: tuples, no model instance per student).
     """
     if latest_jury(programme_year.pk) is None:
         return CohortPlan(eligible=[], not_eligible=0)
-    results = cohort_results(programme_year, published_only=True)
+    rows = cohort_result_rows(programme_year, published_only=True)
+    certificates = Certificate.objects.filter(programme_year=programme_year)
     revoked = set(
-        Certificate.objects.filter(
-            programme_year=programme_year, revoked_at__isnull=False
-        ).values_list("enrolment_id", flat=True)
+        certificates.filter(revoked_at__isnull=False).values_list("enrolment_id", flat=True)
+    )
+    issued = set(
+        certificates.filter(revoked_at__isnull=True).values_list("enrolment_id", flat=True)
     )
     eligible = [
-        er.enrolment
-        for er in results
-        if er.enrolment.jury_decision == JuryDecision.ADMIS
-        and er.result.fees_paid
-        and er.enrolment.pk not in revoked
+        row.enrolment_id
+        for row in rows
+        if row.jury_decision == JuryDecision.ADMIS
+        and row.result.fees_paid
+        and row.enrolment_id not in revoked
     ]
-    issued = set(
-        Certificate.objects.filter(
-            programme_year=programme_year, revoked_at__isnull=True
-        ).values_list("enrolment_id", flat=True)
-    )
     return CohortPlan(
         eligible=eligible,
-        not_eligible=len(results) - len(eligible),
-        to_issue=[e for e in eligible if e.pk not in issued],
+        not_eligible=len(rows) - len(eligible),
+        to_issue=[pk for pk in eligible if pk not in issued],
     )
 
 

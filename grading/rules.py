@@ -1,6 +1,6 @@
 """Pure grading rules: grade input, make-ups and the UE average (RULES.md §6).
 
-Exact ``Decimal``/``Fraction`` arithmetic only; the average is rounded half-up once, at the end.
+Exact ``Decimal``/integer arithmetic only; the average is rounded half-up once, at the end.
 """
 
 import re
@@ -8,8 +8,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
 from enum import StrEnum
-from fractions import Fraction
-from math import floor
 
 from lib import numbers
 
@@ -144,9 +142,13 @@ class UEResult:
         return self.status == UEStatus.VALIDATED
 
 
-def _round_half_up(value: Fraction) -> Decimal:
+def _round_half_up(weighted: Decimal, weights: Decimal) -> Decimal:
     # Rounded from the exact quotient: 9.995 must give 10.00 whatever the weights (§8 #9).
-    hundredths = floor(value * 100 + Fraction(1, 2))
+    # floor(q·100 + ½) for q = (n₁/d₁)/(n₂/d₂), in integers (as Fraction would, only faster):
+    # (200·n₁·d₂ + d₁·n₂) // (2·d₁·n₂), whose divisor is positive (weights > 0).
+    n1, d1 = weighted.as_integer_ratio()
+    n2, d2 = weights.as_integer_ratio()
+    hundredths = (200 * n1 * d2 + d1 * n2) // (2 * d1 * n2)
     return (Decimal(hundredths) / 100).quantize(_CENT)
 
 
@@ -219,7 +221,7 @@ def ue_result(
             weighted = sum((c.weight * c.mark for c in counted), Decimal(0))
             weights = sum((c.weight for c in counted), Decimal(0))
             raw = weighted / weights
-        average = _round_half_up(Fraction(weighted) / Fraction(weights))
+        average = _round_half_up(weighted, weights)
         # RULES.md §6 Decision: the rounded figure decides, so what is read is what was decided.
         status = UEStatus.VALIDATED if average >= pass_mark else UEStatus.FAILED
     return UEResult(

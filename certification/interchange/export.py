@@ -3,10 +3,11 @@
 import csv
 import io
 import json
+from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, TextIO
 
-from certification.selectors import EnrolmentResult, cohort_results
+from certification.selectors import EnrolmentResult, ResultRow, cohort_result_rows
 from enrolment.models import UE, ProgrammeYear
 from lib.spreadsheet_safety import neutralise
 
@@ -34,11 +35,12 @@ def _two(value: Any) -> str:
     return f"{value:.2f}"
 
 
-def student_line(item: EnrolmentResult) -> dict[str, Any]:
+def student_line(item: EnrolmentResult | ResultRow) -> dict[str, Any]:
     """One student of the « Results » document."""
     result = item.result
+    number = item.number if isinstance(item, ResultRow) else item.enrolment.student.number
     return {
-        "number": item.enrolment.student.number,
+        "number": number,
         "ues": [
             {
                 "code": ue.ue,
@@ -57,42 +59,90 @@ def student_line(item: EnrolmentResult) -> dict[str, Any]:
     }
 
 
-def _with_decision(line: dict[str, Any], item: EnrolmentResult) -> dict[str, Any]:
+def _lines(programme_year: ProgrammeYear, *, now: datetime | None) -> Iterator[dict[str, Any]]:
     """INTERCHANGE.md: ``decision`` of the latest deliberation, once the jury has deliberated."""
-    return {**line, "decision": item.enrolment.jury_decision or None}
+    deliberated = programme_year.is_frozen
+    for row in cohort_result_rows(programme_year, published_only=False, now=now):
+        line = student_line(row)
+        if deliberated:
+            line["decision"] = row.jury_decision or None
+        yield line
 
 
 def results_document(
     programme_year: ProgrammeYear, *, now: datetime | None = None
 ) -> dict[str, Any]:
     """Every enrolment that is not withdrawn, by student number, whatever is published."""
-    deliberated = programme_year.is_frozen
-    students = []
-    for item in cohort_results(programme_year, published_only=False, now=now):
-        line = student_line(item)
-        students.append(_with_decision(line, item) if deliberated else line)
     return {
         "programme": programme_year.programme.code,
         "year": programme_year.year,
-        "students": students,
+        "students": list(_lines(programme_year, now=now)),
     }
 
 
-def results_json(programme_year: ProgrammeYear, *, now: datetime | None = None) -> str:
-    return (
-        json.dumps(results_document(programme_year, now=now), ensure_ascii=False, indent=2) + "\n"
+def write_results_json(
+    programme_year: ProgrammeYear, out: TextIO, *, now: datetime | None = None
+) -> int:
+    """``results_json`` written to ``out`` a student at a time (the same text); returns the
+    number of students."""
+    head = json.dumps(
+        {"programme": programme_year.programme.code, "year": programme_year.year},
+        ensure_ascii=False,
+        indent=2,
     )
+    out.write(head[:-2] + ',\n  "students": [')
+    count = 0
+    for line in _lines(programme_year, now=now):
+        out.write(("\n    " if count == 0 else ",\n    ") + _indented(line, "\n    "))
+        count += 1
+    out.write("\n  ]\n}\n" if count else "]\n}\n")
+    return count
+
+
+_quote = json.encoder.encode_basestring  # the C quoting json.dumps uses (ensure_ascii=False)
+
+
+def _indented(value: Any, newline: str) -> str:
+    """``json.dumps(value, ensure_ascii=False, indent=2)`` with every line after the first
+    starting with ``newline``: the same text, for the values of a results line (dicts,
+    lists, strings, integers, booleans, None), without the pure-Python indenting encoder."""
+    if isinstance(value, str):
+        return _quote(value)
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        return int.__repr__(value)
+    inner = newline + "  "
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        items = (f"{_quote(k)}: {_indented(v, inner)}" for k, v in value.items())
+        return "{" + inner + ("," + inner).join(items) + newline + "}"
+    if isinstance(value, list):
+        if not value:
+            return "[]"
+        return "[" + inner + ("," + inner).join(_indented(v, inner) for v in value) + newline + "]"
+    raise TypeError(f"not in a results line: {type(value).__name__}")
+
+
+def results_json(programme_year: ProgrammeYear, *, now: datetime | None = None) -> str:
+    buffer = io.StringIO()
+    write_results_json(programme_year, buffer, now=now)
+    return buffer.getvalue()
 
 
 def _flag(value: bool) -> str:
     return "true" if value else "false"
 
 
-def results_csv(programme_year: ProgrammeYear, *, now: datetime | None = None) -> str:
-    """``;``-separated rows, one per student; every cell neutralised (SECURITY.md #11).
-
-    Starts with a byte-order mark so that spreadsheets read the file as UTF-8.
-    """
+def write_results_csv(
+    programme_year: ProgrammeYear, out: TextIO, *, now: datetime | None = None
+) -> int:
+    """``results_csv`` written to ``out`` a student at a time; returns the number of students."""
     codes = list(
         UE.objects.filter(programme_year=programme_year)
         .order_by("code")
@@ -105,14 +155,14 @@ def results_csv(programme_year: ProgrammeYear, *, now: datetime | None = None) -
     deliberated = programme_year.is_frozen
     if deliberated:
         header.append("decision")
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    out.write("\ufeff")
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow([neutralise(cell) for cell in header])
-    for item in cohort_results(programme_year, published_only=False, now=now):
+    count = 0
+    for item in cohort_result_rows(programme_year, published_only=False, now=now):
         line = student_line(item)
-        student = item.enrolment.student
         by_code = {ue["code"]: ue for ue in line["ues"]}
-        row = [line["number"], student.last_name, student.first_name]
+        row = [line["number"], item.last_name, item.first_name]
         for code in codes:
             ue = by_code.get(code)
             if ue is None:
@@ -128,6 +178,17 @@ def results_csv(programme_year: ProgrammeYear, *, now: datetime | None = None) -
             "|".join(line["reasons"]),
         ]
         if deliberated:
-            row.append(item.enrolment.jury_decision)
+            row.append(item.jury_decision)
         writer.writerow([neutralise(cell) for cell in row])
-    return "\ufeff" + buffer.getvalue()
+        count += 1
+    return count
+
+
+def results_csv(programme_year: ProgrammeYear, *, now: datetime | None = None) -> str:
+    """``;``-separated rows, one per student; every cell neutralised (SECURITY.md #11).
+
+    Starts with a byte-order mark so that spreadsheets read the file as UTF-8.
+    """
+    buffer = io.StringIO()
+    write_results_csv(programme_year, buffer, now=now)
+    return buffer.getvalue()

@@ -1,8 +1,12 @@
 """Registrar pages of the certification app: juries, deliberation, certificates, bulk jobs."""
 
+from collections import defaultdict
+from decimal import Decimal
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.db.models import Count, Max, Prefetch
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
@@ -10,12 +14,13 @@ from django.views.decorators.http import require_POST
 
 from enrolment import services as enrolment_services
 from enrolment.access import registrar_required
-from enrolment.models import Enrolment, ProgrammeYear
-from enrolment.rules import JuryDecision
+from enrolment.models import Enrolment, Payment, ProgrammeYear
+from enrolment.rules import JuryDecision, is_paid_in_full
 from grading.models import Grade, GradeHistory
+from lib.downloads import ascii_filename
 from lib.formats import long_date
 
-from .. import documents, qr, services, tasks
+from .. import documents, jury_export, qr, services, tasks
 from ..forms import (
     DeliberateForm,
     IssueCohortForm,
@@ -24,9 +29,20 @@ from ..forms import (
     ReasonForm,
     RevokeForm,
 )
-from ..jury_table import CertificateCell, JuryLine, JuryQuery, decision_choices, jury_table
+from ..jury_table import (
+    FILTER_PARAMS,
+    CertificateCell,
+    JuryLine,
+    JuryQuery,
+    Student,
+    decision_choices,
+    jury_table,
+    line_views,
+    needs_results,
+    reason_choices,
+)
 from ..models import BulkIssueJob, Certificate, Jury
-from ..selectors import cohort_enrolments, cohort_results
+from ..selectors import ResultRow, cohort_enrolments, cohort_result_rows
 
 
 @registrar_required
@@ -45,46 +61,107 @@ def _programme_year(programme_year_id: int) -> ProgrammeYear:
     )
 
 
-def _certificate_cells(
-    py: ProgrammeYear, rows: list[documents.JuryRow]
-) -> dict[int, CertificateCell]:
-    valid: dict[int, Certificate] = {}
-    revoked: dict[int, list[str]] = {}
-    for c in Certificate.objects.filter(programme_year=py).only(
-        "pk", "number", "enrolment_id", "revoked_at"
-    ):
-        if c.revoked_at is None:
-            valid[c.enrolment_id] = c
-        else:
-            revoked.setdefault(c.enrolment_id, []).append(c.number)
-    decisions = dict(Enrolment.objects.filter(programme_year=py).values_list("pk", "jury_decision"))
-    cells: dict[int, CertificateCell] = {}
-    for row in rows:
-        current = valid.get(row.enrolment_id)
-        admis = decisions.get(row.enrolment_id) == JuryDecision.ADMIS
-        cells[row.enrolment_id] = CertificateCell(
-            number=current.number if current else None,
-            pk=current.pk if current else None,
-            issuable=current is None and admis and row.fees_paid,
-            flagged=current is not None and not admis,
-            revoked=revoked.get(row.enrolment_id, []),
+def _students(py: ProgrammeYear) -> tuple[list[Student], list[str]]:
+    """Every student of the jury table by cheap values (four queries, no result computed),
+    and the codes of the UE they follow (the table's columns)."""
+    values = list(
+        cohort_enrolments(py)
+        .select_related(None)
+        .values_list(
+            "pk",
+            "student__number",
+            "student__last_name",
+            "student__first_name",
+            "jury_decision",
+            "fees_due",
         )
-    return cells
+    )
+    payments: dict[int, list[Decimal]] = defaultdict(list)
+    for enrolment_id, amount in Payment.objects.filter(enrolment__programme_year=py).values_list(
+        "enrolment_id", "amount"
+    ):
+        payments[enrolment_id].append(amount)
+    valid: dict[int, tuple[int, str]] = {}
+    revoked: dict[int, list[str]] = {}
+    for pk, number, enrolment_id, revoked_at in Certificate.objects.filter(
+        programme_year=py
+    ).values_list("pk", "number", "enrolment_id", "revoked_at"):
+        if revoked_at is None:
+            valid[enrolment_id] = (pk, number)
+        else:
+            revoked.setdefault(enrolment_id, []).append(number)
+    students = []
+    for pk, number, last_name, first_name, decision, fees_due in values:
+        current = valid.get(pk)
+        admis = decision == JuryDecision.ADMIS
+        # The rule behind the results' « fees_paid » (RULES.md §3).
+        fees_paid = is_paid_in_full(due=fees_due, payments=payments.get(pk, ()))
+        students.append(
+            Student(
+                enrolment_id=pk,
+                number=number,
+                name=f"{last_name.upper()} {first_name}",
+                recorded=decision,
+                fees_paid=fees_paid,
+                cert=CertificateCell(
+                    number=current[1] if current else None,
+                    pk=current[0] if current else None,
+                    issuable=current is None and admis and fees_paid,
+                    flagged=current is not None and not admis,
+                    revoked=revoked.get(pk, []),
+                ),
+            )
+        )
+    ue_codes = sorted(
+        set(
+            Enrolment.ues.through.objects.filter(
+                enrolment__in=cohort_enrolments(py).values("pk")
+            ).values_list("ue__code", flat=True)
+        )
+    )
+    return students, ue_codes
+
+
+def _in_ue(py: ProgrammeYear, code: str) -> set[int]:
+    """The enrolments following the UE ``code`` (none when no UE is chosen): one query."""
+    return set(
+        Enrolment.ues.through.objects.filter(
+            enrolment__programme_year=py, ue__code=code
+        ).values_list("enrolment_id", flat=True)
+    )
 
 
 def _corrections(py: ProgrammeYear) -> int:
     return Grade.objects.filter(enrolment__programme_year=py, under_correction=True).count()
 
 
-def _query(filter_form: JuryFilterForm) -> JuryQuery:
+def _filter_form(request: HttpRequest, ue_codes: list[str]) -> JuryFilterForm:
+    return JuryFilterForm(
+        request.GET or None,
+        decisions=decision_choices(),
+        reasons=reason_choices(),
+        ue_codes=ue_codes,
+    )
+
+
+def _query(request: HttpRequest, filter_form: JuryFilterForm) -> JuryQuery:
+    if not request.GET:
+        return JuryQuery()
     filter_form.is_valid()  # an unknown value is ignored: the others still apply
     data = filter_form.cleaned_data
     return JuryQuery(
         q=data.get("q") or "",
         decision=data.get("decision") or "",
         certificate=data.get("certificate") or "",
+        reason=data.get("reason") or "",
+        ue=data.get("ue") or "",
         sort=data.get("sort") or "",
+        page=request.GET.get("page", "")[:10],
     )
+
+
+def _results_by_id(rows: list[ResultRow]) -> dict[int, ResultRow]:
+    return {row.enrolment_id: row for row in rows}
 
 
 def _jury_page(
@@ -96,59 +173,106 @@ def _jury_page(
 ) -> HttpResponse:
     juries = list(Jury.objects.filter(programme_year=py).order_by("sequence"))
     latest = juries[-1] if juries else None
-    results = cohort_results(py, published_only=False)
-    rows = documents.jury_rows(results)
-    decisions = {er.enrolment.pk: er.enrolment.jury_decision for er in results}
-    cells = _certificate_cells(py, rows)
-    drafts = list(services.draft_grades(py)[:200])
-    n_drafts = services.draft_grades(py).count() if len(drafts) == 200 else len(drafts)
-    to_issue = sum(1 for cell in cells.values() if cell.issuable)
-    bulk_count = sum(1 for cell in cells.values() if cell.bulk_target)
-    corrections = _corrections(py)
-    ue_codes = sorted({cell.code for row in rows for cell in row.ues})
-    lines = [
-        JuryLine(
-            row=row,
-            decided=_(JuryDecision(decisions[row.enrolment_id]).label)
-            if decisions.get(row.enrolment_id)
-            else "",
-            cert=cells[row.enrolment_id],
-        )
-        for row in rows
-    ]
-    filter_form = JuryFilterForm(request.GET or None, decisions=decision_choices())
-    query = _query(filter_form) if request.GET else JuryQuery()
+    students, ue_codes = _students(py)
+    filter_form = _filter_form(request, ue_codes)
+    query = _query(request, filter_form)
+    # The rules run for the whole cohort only when a filter or the sort reads results; else
+    # for the page shown. One call either way: the same queries.
+    everyone = needs_results(query, students, ue_codes)
+    results = _results_by_id(cohort_result_rows(py)) if everyone else {}
     table = jury_table(
-        lines,
+        students,
         results=results,
-        decisions=decisions,
         query=query,
         params=request.GET.dict(),
         ue_codes=ue_codes,
+        in_ue=_in_ue(py, query.ue),
     )
+    shown: list[Student] = list(table.page.object_list)
+    if not everyone:
+        results = _results_by_id(
+            cohort_result_rows(py, enrolment_ids=[s.enrolment_id for s in shown])
+        )
+    rows = documents.live_rows([results[s.enrolment_id] for s in shown])
+    lines = [
+        JuryLine(
+            row=row,
+            decided=_(JuryDecision(s.recorded).label) if s.recorded else "",
+            cert=s.cert,
+        )
+        for s, row in zip(shown, rows, strict=True)
+    ]
+    drafts = list(services.draft_grades(py)[:200])
+    n_drafts = services.draft_grades(py).count() if len(drafts) == 200 else len(drafts)
+    cells = [s.cert for s in students]
+    bulk_count = sum(1 for cell in cells if cell.bulk_target)
+    corrections = _corrections(py)
+    kept = {k: v for k, v in request.GET.items() if k in (*FILTER_PARAMS, "sort") and v}
     context = {
         "py": py,
         "juries": [(jury, documents.jury_title(jury)) for jury in juries],
         "latest": latest,
-        "rows": table.lines,
+        "rows": lines,
+        "lines": line_views(lines, ue_codes),
         "table": table,
         "query": query,
         "filter_form": filter_form,
         "ue_codes": ue_codes,
+        "download_query": urlencode(kept),
         "drafts": drafts,
         "n_drafts": n_drafts,
         "corrections": corrections,
-        "flagged": sum(1 for cell in cells.values() if cell.flagged),
-        "to_issue": to_issue,
+        "flagged": sum(1 for cell in cells if cell.flagged),
+        "to_issue": sum(1 for cell in cells if cell.issuable),
         "bulk_count": bulk_count,
         "form": form
-        or DeliberateForm(later=latest is not None, count=len(rows), corrections=corrections),
+        or DeliberateForm(later=latest is not None, count=len(students), corrections=corrections),
         "issue_form": issue_form or IssueCohortForm(count=bulk_count),
         "date_form": date_form or JuryDateForm(initial={"jury_planned_on": py.jury_planned_on}),
         "last_job": BulkIssueJob.objects.filter(programme_year=py).first(),
     }
     bad = form is not None or issue_form is not None or date_form is not None
     return render(request, "certification/registrar/jury.html", context, status=400 if bad else 200)
+
+
+@registrar_required
+def jury_download(request: HttpRequest, programme_year_id: int, fmt: str) -> HttpResponse:
+    """The jury table as CSV or XLSX: every student the filters keep (all pages), sorted."""
+    if fmt not in {"csv", "xlsx"}:
+        raise Http404(_("Format inconnu : CSV ou XLSX."))
+    py = _programme_year(programme_year_id)
+    students, ue_codes = _students(py)
+    query = _query(request, _filter_form(request, ue_codes))
+    results = _results_by_id(cohort_result_rows(py))
+    table = jury_table(
+        students,
+        results=results,
+        query=query,
+        params=request.GET.dict(),
+        ue_codes=ue_codes,
+        in_ue=_in_ue(py, query.ue),
+        per_page=max(1, len(students)),
+    )
+    lines = jury_export.rows(
+        [results[s.enrolment_id] for s in table.students],
+        ue_codes=ue_codes,
+        cells={s.enrolment_id: s.cert for s in students},
+    )
+    header = jury_export.headers(ue_codes)
+    name = f"jury {py.programme.code} {py.year}"
+    if fmt == "xlsx":
+        data = jury_export.as_xlsx(header, lines, title=_("Jury"))
+        content_type = jury_export.XLSX_TYPE
+    else:
+        data = jury_export.as_csv(header, lines)
+        content_type = "text/csv; charset=utf-8"
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = (
+        f'attachment; filename="{ascii_filename(name, extension=fmt)}"'
+    )
+    response["Cache-Control"] = "no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @registrar_required
@@ -407,6 +531,11 @@ def certificate_revoke(request: HttpRequest, certificate_id: int) -> HttpRespons
 urlpatterns: list[URLPattern] = [
     path("scolarite/jurys/", jury_list, name="registrar-juries"),
     path("scolarite/jurys/<int:programme_year_id>/", jury_detail, name="registrar-jury"),
+    path(
+        "scolarite/jurys/<int:programme_year_id>/resultats.<str:fmt>",
+        jury_download,
+        name="registrar-jury-download",
+    ),
     path(
         "scolarite/jurys/<int:programme_year_id>/deliberer/",
         jury_deliberate,

@@ -328,7 +328,9 @@ class Command(BaseCommand):
             kind=Jury.Kind.SECOND_SESSION,
             reason="Seconde session : notes des rattrapages de septembre 2024.",
         )
-        for enrolment in cohort_plan(py).eligible:  # admis, fees paid
+        eligible = cohort_plan(py).eligible  # admis, fees paid; by student number
+        admis = Enrolment.objects.in_bulk(eligible)
+        for enrolment in (admis[pk] for pk in eligible):
             certificate_issue(enrolment=enrolment, by=registrar, issued_on=CERTIFICATES_ISSUED_ON)
 
         # A correction after the jury: unlocked with a reason, changed, then the rectificatif.
