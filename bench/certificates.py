@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -46,7 +47,7 @@ from django.template.loader import render_to_string  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from certification import documents, qr  # noqa: E402
-from certification.models import BulkIssueJob, Certificate  # noqa: E402
+from certification.models import Certificate  # noqa: E402
 from certification.services import jury_deliberate  # noqa: E402
 from certification.tasks import bulk_issue_start  # noqa: E402
 from lib import pdf  # noqa: E402
@@ -95,10 +96,8 @@ def render_rows(runs: int) -> list[dict]:
     template = "certification/pdf/certificate.html"
     html = render_to_string(template, {**context, "pdf_title": "Certificat"})
     linked = html.replace("<head>", '<head><link rel="stylesheet" href="/static/css/pdf.css">', 1)
-    svg_html = linked.replace(
-        f'<img class="qr" src="{context["qr_png"]}"',
-        f'<img class="qr" src="data:image/svg+xml;utf8,{qr.qr_svg(url).replace("#", "%23")}"',
-    )
+    svg_uri = "data:image/svg+xml," + quote(qr.qr_svg(url))
+    svg_html = linked.replace(f'src="{context["qr_png"]}"', f'src="{svg_uri}"')
 
     def bare(source: str) -> None:
         HTML(
@@ -134,16 +133,22 @@ def render_rows(runs: int) -> list[dict]:
 
 
 def _cohort(students: int):
+    from enrolment.models import ProgrammeYear, User
     from tests.factories import (
         AssessmentFactory,
         EnrolmentFactory,
         GradeFactory,
         ProgrammeYearFactory,
+        StudentFactory,
         UEFactory,
+        UserFactory,
     )
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # set-up only
-    start = 2100 + BulkIssueJob.objects.count() % 800
+    # A database used before keeps its students: numbers, names and e-mails continue after them.
+    for made in (UserFactory, StudentFactory):
+        made.reset_sequence(User.objects.count() + 1)
+    start = 2100 + ProgrammeYear.objects.count() % 800
     py = ProgrammeYearFactory(year=f"{start}-{start + 1}")
     ue = UEFactory(programme_year=py, code="RSV206", credits=8)
     assessment = AssessmentFactory(ue=ue, key="RSV206-CT")
