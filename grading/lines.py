@@ -9,13 +9,15 @@ import datetime as dt
 from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
+from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext as _
 
 from enrolment.models import Enrolment
 from enrolment.rules import JuryDecision
+from lib.formats import long_date
 from lib.numbers import plain
-from lib.prepared import Prepared
 
 from .models import Assessment, Grade
 from .rules import GradeStatus, UEResult, UEStatus, format_grade
@@ -31,6 +33,7 @@ class GradeLine:
     key: str
     label: str
     date: dt.date
+    date_label: str  # « 13 janvier 2025 », « 1er juin 2025 »
     kind_label: str
     coefficient: str
     mark: str
@@ -71,13 +74,22 @@ class GradeSheet:
         return sum(b.credits for b in self.blocks)
 
 
+# Translated when shown, only the one a line needs (gettext_noop marks them for makemessages).
+_UE_STATUS_LABELS = {
+    UEStatus.VALIDATED: gettext_noop("Validée"),
+    UEStatus.FAILED: gettext_noop("Non validée"),
+    UEStatus.PENDING: gettext_noop("En attente"),
+}
+_GRADE_STATUS_LABELS = {
+    GradeStatus.GRADED: "",
+    GradeStatus.ABSENT: gettext_noop("Absent·e : compte 0, défaillant·e"),
+    GradeStatus.ABSENT_JUSTIFIED: gettext_noop("Absence justifiée → rattrapage"),
+    GradeStatus.PLAGIARISM: gettext_noop("Plagiat : compte 0"),
+}
+
+
 def ue_status_label(status: UEStatus) -> str:
-    labels = {
-        UEStatus.VALIDATED: _("Validée"),
-        UEStatus.FAILED: _("Non validée"),
-        UEStatus.PENDING: _("En attente"),
-    }
-    return labels[status]
+    return _(_UE_STATUS_LABELS[status])
 
 
 def grade_status_label(grade: Grade | None, *, under_correction: bool = False) -> str:
@@ -85,13 +97,8 @@ def grade_status_label(grade: Grade | None, *, under_correction: bool = False) -
     whose change is still a draft (RULES.md §7b)."""
     if grade is None:
         return _("en cours de correction") if under_correction else _("Pas encore de note publiée")
-    labels = {
-        GradeStatus.GRADED: "",
-        GradeStatus.ABSENT: _("Absent·e : compte 0, défaillant·e"),
-        GradeStatus.ABSENT_JUSTIFIED: _("Absence justifiée → rattrapage"),
-        GradeStatus.PLAGIARISM: _("Plagiat : compte 0"),
-    }
-    return labels[GradeStatus(grade.status)]
+    msgid = _GRADE_STATUS_LABELS[GradeStatus(grade.status)]
+    return _(msgid) if msgid else ""
 
 
 def grade_mark(grade: Grade | None) -> str:
@@ -145,14 +152,28 @@ def _order(assessment: Assessment) -> tuple[dt.date, str, int]:
     return (assessment.date, assessment.key, 0)
 
 
+@lru_cache(maxsize=4096)
+def _date_label(date: dt.date, _language: str | None) -> str:
+    """``long_date`` once per date and language: a page repeats few dates."""
+    return long_date(date)
+
+
+@lru_cache(maxsize=256)
+def _kind_label(kind: str, _language: str | None) -> str:
+    """``get_kind_display()`` once per kind and language."""
+    return str(Assessment(kind=kind).get_kind_display())
+
+
 def _block(published: PublishedUE, corrected: Collection[int]) -> UEBlock:
     ue, result, grades = published.ue, published.result, published.grades
+    language = get_language()
     lines = tuple(
         GradeLine(
             key=a.key,
             label=assessment_label(a),
             date=a.date,
-            kind_label=str(a.get_kind_display()),
+            date_label=_date_label(a.date, language),
+            kind_label=_kind_label(a.kind, language),
             coefficient=plain(a.weight),
             mark=grade_mark(grades.get(a.pk)),
             status_label=grade_status_label(grades.get(a.pk), under_correction=a.pk in corrected),
@@ -183,23 +204,15 @@ def jury_decision_label(enrolment: Enrolment) -> str:
     return _(JuryDecision(enrolment.jury_decision).label)
 
 
-_CORRECTED_ROWS = Prepared(
-    lambda enrolment_id: Grade.objects.filter(
-        enrolment_id=enrolment_id, published=False, under_correction=True
-    ).values_list("assessment_id")
-)
-
-
 def grade_sheet(enrolment: Enrolment) -> GradeSheet:
     """Each UE of the enrolment with its lines, published marks only, and the jury decision.
 
-    Four queries (none more for ``enrolment.programme_year`` when it is already loaded).
+    Two queries (none more for ``enrolment.programme_year`` when it is already loaded).
     """
     published = published_ue_results(enrolment)
-    # Unlocked after the jury, its new value is a draft: the line says so, without the value.
-    corrected = {row[0] for row in _CORRECTED_ROWS.rows(enrolment_id=enrolment.pk)}
     return GradeSheet(
-        blocks=tuple(_block(p, corrected) for p in published),
+        # Unlocked after the jury, its new value is a draft: the line says so, without it.
+        blocks=tuple(_block(p, p.corrected) for p in published),
         deliberated=enrolment.programme_year.frozen_at is not None,
         jury_decision=jury_decision_label(enrolment),
     )

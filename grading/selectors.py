@@ -379,27 +379,34 @@ class PublishedUE:
     assessments: list[Assessment]  # by date then key, make-ups with their ``makeup_of``
     grades: dict[int, Grade]  # published grade by assessment id
     result: rules.UEResult
+    # Assessments whose mark, unlocked after the jury, has a draft change under correction
+    # (RULES.md §7b): the line says so, without the draft's value.
+    corrected: frozenset[int] = frozenset()
 
 
-# The three reads of published_ue_results, compiled once per process (every grades page and
+# The two reads of published_ue_results, compiled once per process (every grades page and
 # relevé runs them): rows as tuples, turned into the same instances the ORM would build.
-_UE_ROWS = Prepared(
+# One row per assessment of each UE (by code, then date and key), or one row of NULL
+# assessment columns for a UE without any.
+_UE_ASSESSMENT_ROWS = Prepared(
     lambda enrolment_id: (
         UE.objects.filter(enrolments=enrolment_id)
-        .order_by("code")
-        .values_list(*columns(UE), *columns(ProgrammeYear, "programme_year__"))
+        .order_by("code", "pk", "assessments__date", "assessments__key")
+        .values_list(
+            *columns(UE),
+            *columns(ProgrammeYear, "programme_year__"),
+            *columns(Assessment, "assessments__"),
+            *columns(Assessment, "assessments__makeup_of__"),
+        )
     )
 )
-_ASSESSMENT_ROWS = Prepared(
-    lambda enrolment_id: (
-        Assessment.objects.filter(ue__enrolments=enrolment_id)
-        .order_by("date", "key")
-        .values_list(*columns(Assessment), *columns(Assessment, "makeup_of__"))
-    )
-)
-_PUBLISHED_GRADE_ROWS = Prepared(
+# The published grades and, in the same read, the drafts under correction (only their
+# assessment is used: a draft's value never leaves this function).
+_GRADE_ROWS = Prepared(
     lambda enrolment_id: Grade.objects.filter(
-        enrolment_id=enrolment_id, published=True, assessment__ue__enrolments=enrolment_id
+        Q(published=True) | Q(under_correction=True),
+        enrolment_id=enrolment_id,
+        assessment__ue__enrolments=enrolment_id,
     ).values_list(*columns(Grade))
 )
 
@@ -408,28 +415,33 @@ def published_ue_results(enrolment: Enrolment) -> list[PublishedUE]:
     """Each UE of the enrolment (by code) with its UE result over PUBLISHED grades only.
 
     The one source of the grades page and the relevé de notes, so they cannot disagree.
-    Three queries whatever the number of UE, assessments or grades.
+    Two queries whatever the number of UE, assessments or grades.
     """
     using = enrolment._state.db or "default"
     n_ue, n_assessment = len(UE._meta.concrete_fields), len(Assessment._meta.concrete_fields)
-    ues = []
-    for row in _UE_ROWS.rows(using, enrolment_id=enrolment.pk):
-        ue = instance(UE, row[:n_ue], using)
-        ue.programme_year = instance(ProgrammeYear, row[n_ue:], using)
-        ues.append(ue)
+    a_start = n_ue + len(ProgrammeYear._meta.concrete_fields)
+    m_start = a_start + n_assessment
+    ues: list[UE] = []
     assessments_by_ue: dict[int, list[Assessment]] = defaultdict(list)
-    for row in _ASSESSMENT_ROWS.rows(using, enrolment_id=enrolment.pk):
-        assessment = instance(Assessment, row[:n_assessment], using)
+    for row in _UE_ASSESSMENT_ROWS.rows(using, enrolment_id=enrolment.pk):
+        if not ues or ues[-1].pk != row[0]:
+            ue = instance(UE, row[:n_ue], using)
+            ue.programme_year = instance(ProgrammeYear, row[n_ue:a_start], using)
+            ues.append(ue)
+        if row[a_start] is None:  # a UE without any assessment
+            continue
+        assessment = instance(Assessment, row[a_start:m_start], using)
         if assessment.makeup_of_id is not None:
-            assessment.makeup_of = instance(Assessment, row[n_assessment:], using)
+            assessment.makeup_of = instance(Assessment, row[m_start:], using)
         assessments_by_ue[assessment.ue_id].append(assessment)
-    grades = {
-        g.assessment_id: g
-        for g in (
-            instance(Grade, row, using)
-            for row in _PUBLISHED_GRADE_ROWS.rows(using, enrolment_id=enrolment.pk)
-        )
-    }
+    grades: dict[int, Grade] = {}
+    corrected: set[int] = set()
+    for row in _GRADE_ROWS.rows(using, enrolment_id=enrolment.pk):
+        grade = instance(Grade, row, using)
+        if grade.published:
+            grades[grade.assessment_id] = grade
+        else:  # a draft under correction
+            corrected.add(grade.assessment_id)
     out = []
     for ue in ues:
         assessments = assessments_by_ue[ue.pk]
@@ -442,5 +454,13 @@ def published_ue_results(enrolment: Enrolment) -> list[PublishedUE]:
             pass_mark=ue.programme_year.pass_mark,
         )
         mine = {a.pk: grades[a.pk] for a in assessments if a.pk in grades}
-        out.append(PublishedUE(ue=ue, assessments=assessments, grades=mine, result=result))
+        out.append(
+            PublishedUE(
+                ue=ue,
+                assessments=assessments,
+                grades=mine,
+                result=result,
+                corrected=frozenset(a.pk for a in assessments if a.pk in corrected),
+            )
+        )
     return out
