@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -34,7 +35,7 @@ CHILDREN: dict[str, str] = {
     "pages": """
 import pages
 pages.setup(os.environ["DATABASE_URL"])
-rows = pages.measure(seconds=float(os.environ["BENCH_SECONDS"]), rounds=5)
+rows = pages.measure(seconds=float(os.environ["BENCH_SECONDS"]))
 """,
     "serving": """
 import pages, serving
@@ -136,6 +137,16 @@ def _verdict(rows: list[dict[str, Any] | None]) -> str:
     return "oui" if all(oks) else "NON"
 
 
+def _key(row: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """Rows of two databases meet on their label: a trailing « (…) » (query count, CPU)
+    moves into the value."""
+    what = str(row["what"])
+    found = re.fullmatch(r"(.*?)\s*\(([^()]*)\)", what)
+    if found is None:
+        return what, row
+    return found[1], {**row, "value": f"{row.get('value', '')} ({found[2]})"}
+
+
 def print_table(by_vendor: dict[str, dict[str, Any]], names: list[str]) -> bool:
     vendors = list(by_vendor)
     print(
@@ -149,8 +160,9 @@ def print_table(by_vendor: dict[str, dict[str, Any]], names: list[str]) -> bool:
     for name in names:
         keyed: dict[str, dict[str, dict[str, Any]]] = {}
         for vendor in vendors:
-            for row in by_vendor[vendor].get(name, {}).get("rows", []):
-                keyed.setdefault(row["what"], {})[vendor] = row
+            for raw in by_vendor[vendor].get(name, {}).get("rows", []):
+                what, row = _key(raw)
+                keyed.setdefault(what, {})[vendor] = row
         for what, per_vendor in keyed.items():
             cells = [per_vendor.get(v) for v in vendors]
             goal = next((str(r.get("goal", "")) for r in cells if r is not None), "")
