@@ -220,18 +220,9 @@ def row_from_snapshot(s: dict[str, Any]) -> JuryRow:
     )
 
 
-def jury_rows(results: list[EnrolmentResult]) -> list[JuryRow]:
-    """Live rows: current marks, with the decision the jury would take on them now."""
-    rows = []
-    for er in results:
-        snap = result_snapshot(er)
-        snap["decision"] = jury_decision(er.result).value
-        rows.append(row_from_snapshot(snap))
-    return rows
-
-
 def live_rows(results: list[ResultRow]) -> list[JuryRow]:
-    """``jury_rows`` of rows read in bulk: what the jury page shows, a page at a time."""
+    """Live rows read in bulk: current marks, with the decision the jury would take on them
+    now; what the jury page shows, a page at a time."""
     rows = []
     for row in results:
         snap = row_snapshot(row)

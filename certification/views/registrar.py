@@ -34,6 +34,7 @@ from ..jury_table import (
     CertificateCell,
     JuryLine,
     JuryQuery,
+    JuryTable,
     Student,
     decision_choices,
     jury_table,
@@ -164,6 +165,28 @@ def _results_by_id(rows: list[ResultRow]) -> dict[int, ResultRow]:
     return {row.enrolment_id: row for row in rows}
 
 
+def _table(
+    request: HttpRequest,
+    py: ProgrammeYear,
+    students: list[Student],
+    ue_codes: list[str],
+    query: JuryQuery,
+    results: dict[int, ResultRow],
+    *,
+    all_pages: bool = False,
+) -> JuryTable:
+    """The jury table the page and its downloads show: one page, or every page at once."""
+    return jury_table(
+        students,
+        results=results,
+        query=query,
+        params=request.GET.dict(),
+        ue_codes=ue_codes,
+        in_ue=_in_ue(py, query.ue),
+        **({"per_page": max(1, len(students))} if all_pages else {}),
+    )
+
+
 def _jury_page(
     request: HttpRequest,
     py: ProgrammeYear,
@@ -180,14 +203,7 @@ def _jury_page(
     # for the page shown. One call either way: the same queries.
     everyone = needs_results(query, students, ue_codes)
     results = _results_by_id(cohort_result_rows(py)) if everyone else {}
-    table = jury_table(
-        students,
-        results=results,
-        query=query,
-        params=request.GET.dict(),
-        ue_codes=ue_codes,
-        in_ue=_in_ue(py, query.ue),
-    )
+    table = _table(request, py, students, ue_codes, query, results)
     shown: list[Student] = list(table.page.object_list)
     if not everyone:
         results = _results_by_id(
@@ -244,15 +260,7 @@ def jury_download(request: HttpRequest, programme_year_id: int, fmt: str) -> Htt
     students, ue_codes = _students(py)
     query = _query(request, _filter_form(request, ue_codes))
     results = _results_by_id(cohort_result_rows(py))
-    table = jury_table(
-        students,
-        results=results,
-        query=query,
-        params=request.GET.dict(),
-        ue_codes=ue_codes,
-        in_ue=_in_ue(py, query.ue),
-        per_page=max(1, len(students)),
-    )
+    table = _table(request, py, students, ue_codes, query, results, all_pages=True)
     lines = jury_export.rows(
         [results[s.enrolment_id] for s in table.students],
         ue_codes=ue_codes,
