@@ -1,110 +1,87 @@
-"""Imports run one way: enrolment ← attendance, grading ← certification (STYLE.md).
+"""The layout, checked on the imports (docs/architecture.md).
 
-Read with ``ast``, not regexes: ``import x``, ``from x import y``, ``from x.y import z`` and
-imports nested in functions all count; strings and comments do not.
+Read with ``ast``, not regexes: ``import x``, ``from x import y`` and imports nested in
+functions all count, relative imports are resolved against the module that makes them
+(``from ..models import User`` in ``enrolment/views/auth.py`` is ``enrolment.models.User``);
+strings and comments do not count. Migrations, management commands and template tags count.
+
+Each rule names the files it watches and the imported names it refuses there; a failure names
+the file, the line and the import. Each rule is also fed a module it must refuse, so none of
+them can pass by watching nothing.
 """
 
 import ast
-from pathlib import Path
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path, PurePosixPath
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 APPS = ("enrolment", "attendance", "grading", "certification")
-FORBIDDEN = {
-    "enrolment": {"attendance", "grading", "certification"},
-    "attendance": {"grading", "certification"},
-    "grading": {"attendance", "certification"},
-    "certification": set(),
-}
+PROJECT = "cnam_cs"  # settings, root URLs, navigation, the worker command: no app imports it
+LIB = "lib"  # domain-free helpers: imports no app and not the project package
+# The only helpers a rules.py may import besides the standard library and other rules.py:
+# French number writing, pure Python (checked below to import only the standard library).
+PURE_HELPERS = ("lib.numbers",)
 
 
-def imported_apps(tree: ast.AST) -> list[tuple[int, str]]:
-    """(line, top-level package) of every absolute import in the tree."""
+@dataclass(frozen=True)
+class Import:
+    line: int
+    name: str  # dotted and absolute; ``from a import b`` gives ``a.b``
+
+
+def module_of(path: PurePosixPath) -> tuple[str, bool]:
+    """(dotted module name, is a package ``__init__``) of a path relative to the repository."""
+    parts = path.with_suffix("").parts
+    if parts[-1] == "__init__":
+        return ".".join(parts[:-1]), True
+    return ".".join(parts), False
+
+
+def read_imports(source: str, path: PurePosixPath) -> list[Import]:
+    """Every import of ``source`` (the text of the file at ``path``), relative ones resolved."""
+    module, is_package = module_of(path)
+    package = module if is_package else module.rpartition(".")[0]
     found = []
-    for node in ast.walk(tree):
+    for node in ast.walk(ast.parse(source, filename=str(path))):
         if isinstance(node, ast.Import):
-            found += [(node.lineno, alias.name.partition(".")[0]) for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            found.append((node.lineno, node.module.partition(".")[0]))
-    return found
+            found += [Import(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".") if package else []
+                if node.level - 1 > len(parts) - 1:
+                    raise ValueError(f"{path}:{node.lineno} relative import beyond the top")
+                parts = parts[: len(parts) - (node.level - 1)]
+                base = ".".join([*parts, *([node.module] if node.module else [])])
+            found += [Import(node.lineno, f"{base}.{alias.name}") for alias in node.names]
+    return sorted(found, key=lambda i: i.line)
 
 
-def violations(app: str) -> list[str]:
-    out = []
-    for path in sorted((ROOT / app).rglob("*.py")):
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-        for line, package in imported_apps(tree):
-            if package in FORBIDDEN[app]:
-                out.append(f"{path.relative_to(ROOT)}:{line} imports {package}")
-    return out
+def top(name: str) -> str:
+    return name.partition(".")[0]
 
 
-def test_the_checker_sees_every_form_of_import():
-    source = (
-        "import grading\nimport attendance.rules as r\nfrom certification.selectors import x\n"
-        "def f():\n    from grading import rules\nfrom . import local\ns = 'import grading'\n"
-    )
-    assert imported_apps(ast.parse(source)) == [
-        (1, "grading"),
-        (2, "attendance"),
-        (3, "certification"),
-        (5, "grading"),
-    ]
+def app_of(path: PurePosixPath) -> str:
+    return path.parts[0]
 
 
-@pytest.mark.parametrize("app", APPS)
-def test_imports_run_one_way(app):
-    found = violations(app)
-    assert not found, f"{app} imports against the direction:\n" + "\n".join(found)
+def is_rules_module(name: str) -> bool:
+    """``grading.rules`` or something taken from it (``grading.rules.ue_result``)."""
+    parts = name.split(".")
+    return parts[0] in APPS and parts[1:2] == ["rules"]
 
 
-# What the apps may still take from the project package: request plumbing wired in settings.
-def imported_modules(tree: ast.AST) -> list[tuple[int, str]]:
-    """(line, dotted name) of every absolute import; ``from a import b`` gives ``a.b``."""
-    found = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found += [(node.lineno, alias.name) for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            found += [(node.lineno, f"{node.module}.{alias.name}") for alias in node.names]
-    return found
+def is_pure_helper(name: str) -> bool:
+    return any(name == h or name.startswith(f"{h}.") for h in PURE_HELPERS)
 
 
-def imports_of(folder: str, package: str) -> list[tuple[str, str]]:
-    """(place, dotted name) of every import of ``package`` under ``folder``, migrations included."""
-    out = []
-    for path in sorted((ROOT / folder).rglob("*.py")):
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-        for line, name in imported_modules(tree):
-            if name.partition(".")[0] == package:
-                out.append((f"{path.relative_to(ROOT)}:{line}", name))
-    return out
-
-
-def test_lib_imports_neither_the_apps_nor_the_project_package():
-    found = [
-        f"{place} imports {name}"
-        for package in (*APPS, "cnam_cs")
-        for place, name in imports_of("lib", package)
-    ]
-    assert not found, "lib/ must stay domain-free:\n" + "\n".join(found)
-
-
-def test_apps_do_not_import_the_project_package():
-    found = [
-        f"{place} imports {name}" for app in APPS for place, name in imports_of(app, "cnam_cs")
-    ]
-    assert not found, "apps import the project package (move it to lib/):\n" + "\n".join(found)
-
-
-def test_the_import_reader_sees_dotted_names():
-    source = "from cnam_cs import settings\nimport lib.pdf\nfrom lib.body_limits import x\n"
-    assert [name for _, name in imported_modules(ast.parse(source))] == [
-        "cnam_cs.settings",
-        "lib.pdf",
-        "lib.body_limits.x",
-    ]
+def is_stdlib(name: str) -> bool:
+    return top(name) in sys.stdlib_module_names
 
 
 def is_views_import(name: str) -> bool:
@@ -112,49 +89,249 @@ def is_views_import(name: str) -> bool:
     return name.split(".")[1:2] == ["views"]
 
 
-def foreign_views_imports(app: str) -> list[str]:
-    """Imports, under ``app``, of another app's ``views`` package or of one of its modules."""
+@dataclass(frozen=True)
+class Rule:
+    key: str
+    text: str  # the rule, as the failure states it
+    watches: Callable[[PurePosixPath], bool]
+    refuses: Callable[[PurePosixPath, str], bool]
+
+
+RULES = (
+    Rule(
+        "no-project-package",
+        "apps never import cnam_cs (domain-free helpers go to lib/)",
+        lambda p: app_of(p) in APPS,
+        lambda p, name: top(name) == PROJECT,
+    ),
+    Rule(
+        "pure-rules",
+        "a rules.py imports only the standard library, other rules.py and "
+        + ", ".join(PURE_HELPERS),
+        lambda p: p.name == "rules.py",
+        lambda p, name: not (is_stdlib(name) or is_rules_module(name) or is_pure_helper(name)),
+    ),
+    Rule(
+        "pure-helpers",
+        "the helpers a rules.py may use import only the standard library",
+        lambda p: module_of(p)[0] in PURE_HELPERS,
+        lambda p, name: not is_stdlib(name),
+    ),
+    Rule(
+        "no-foreign-views",
+        "no app imports another app's views (shared access code is enrolment/access.py)",
+        lambda p: app_of(p) in APPS,
+        lambda p, name: top(name) in APPS and top(name) != app_of(p) and is_views_import(name),
+    ),
+    Rule(
+        "enrolment-alone",
+        "enrolment imports no other app",
+        lambda p: app_of(p) == "enrolment",
+        lambda p, name: top(name) in APPS and top(name) != "enrolment",
+    ),
+    Rule(
+        "grading-attendance-apart",
+        "grading and attendance never import each other",
+        lambda p: app_of(p) in ("grading", "attendance"),
+        lambda p, name: top(name) in ("grading", "attendance") and top(name) != app_of(p),
+    ),
+    Rule(
+        "certification-on-top",
+        "only certification imports certification (enrolment ← attendance, grading ← "
+        "certification)",
+        lambda p: app_of(p) in APPS,
+        lambda p, name: top(name) == "certification" and app_of(p) != "certification",
+    ),
+    Rule(
+        "lib-domain-free",
+        "lib/ imports neither the apps nor cnam_cs",
+        lambda p: app_of(p) == LIB,
+        lambda p, name: top(name) in (*APPS, PROJECT),
+    ),
+    Rule(
+        "services-without-tasks",
+        "a services.py never imports its own tasks module (tasks call services: a loop)",
+        lambda p: app_of(p) in APPS and p.name == "services.py",
+        lambda p, name: name == f"{app_of(p)}.tasks" or name.startswith(f"{app_of(p)}.tasks."),
+    ),
+)
+RULE = {rule.key: rule for rule in RULES}
+
+
+def violations(rule: Rule, path: str, source: str) -> list[str]:
+    """« file:line imports name » for each import of ``source`` that ``rule`` refuses."""
+    where = PurePosixPath(path)
+    if not rule.watches(where):
+        return []
     return [
-        f"{place} imports {name}"
-        for other in APPS
-        if other != app
-        for place, name in imports_of(app, other)
-        if is_views_import(name)
+        f"{where}:{imp.line} imports {imp.name}"
+        for imp in read_imports(source, where)
+        if rule.refuses(where, imp.name)
     ]
 
 
-def test_the_views_check_sees_a_decorator_taken_from_another_apps_views():
+@cache
+def tree() -> tuple[tuple[str, str], ...]:
+    """(relative path, text) of every module of the apps and lib/, migrations included."""
+    return tuple(
+        (path.relative_to(ROOT).as_posix(), path.read_text(encoding="utf-8"))
+        for folder in (*APPS, LIB)
+        for path in sorted((ROOT / folder).rglob("*.py"))
+    )
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda rule: rule.key)
+def test_the_code_keeps_the_layout(rule):
+    watched = [path for path, _ in tree() if rule.watches(PurePosixPath(path))]
+    assert watched, f"the rule « {rule.text} » watches no file"
+    found = [line for path, source in tree() for line in violations(rule, path, source)]
+    assert not found, f"{rule.text}:\n" + "\n".join(found)
+
+
+def test_the_reader_sees_every_form_of_import():
     source = (
-        "from enrolment.views.student import student_required\nfrom enrolment import views\n"
-        "import grading.views.staff\nfrom enrolment.access import student_required\n"
+        "import grading\nimport attendance.rules as r\nfrom certification.selectors import x\n"
+        "def f():\n    from grading import rules\nfrom . import local\n"
+        "from ..models import User\nfrom .. import services\ns = 'import grading'\n"
+        "# import attendance\n"
     )
-    names = [name for _, name in imported_modules(ast.parse(source))]
-    assert [name for name in names if is_views_import(name)] == [
-        "enrolment.views.student.student_required",
-        "enrolment.views",
-        "grading.views.staff",
+    assert read_imports(source, PurePosixPath("enrolment/views/auth.py")) == [
+        Import(1, "grading"),
+        Import(2, "attendance.rules"),
+        Import(3, "certification.selectors.x"),
+        Import(5, "grading.rules"),
+        Import(6, "enrolment.views.local"),
+        Import(7, "enrolment.models.User"),
+        Import(8, "enrolment.services"),
     ]
 
 
-@pytest.mark.parametrize("app", APPS)
-def test_no_app_imports_another_apps_views(app):
-    found = foreign_views_imports(app)
-    assert not found, (
-        f"{app} imports another app's views (shared access code belongs in "
-        "enrolment/access.py):\n" + "\n".join(found)
+def test_relative_imports_of_a_package_init_start_from_the_package():
+    imports = read_imports(
+        "from . import rooms\n", PurePosixPath("attendance/templatetags/__init__.py")
     )
+    assert imports == [Import(1, "attendance.templatetags.rooms")]
 
 
-def test_services_never_import_the_task_modules():
-    """Tasks call services; a service importing its task module back (even inside a function)
-    is an import loop."""
-    found = []
-    for app in APPS:
-        tree = ast.parse((ROOT / app / "services.py").read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom):
-                absolute = node.module if node.level == 0 else f"{app}.{node.module or ''}"
-                names = [f"{absolute}.{alias.name}" for alias in node.names]
-                if any(n.startswith(f"{app}.tasks") for n in [absolute, *names]):
-                    found.append(f"{app}/services.py:{node.lineno}")
-    assert found == []
+# A module each rule must refuse: (rule, file, source, the import the failure names).
+REFUSED = [
+    ("no-project-package", "grading/views/staff.py", "from cnam_cs import pdf\n", "cnam_cs.pdf"),
+    (
+        "no-project-package",
+        "enrolment/migrations/0009_x.py",
+        "import cnam_cs.storage\n",
+        "cnam_cs.storage",
+    ),
+    ("pure-rules", "grading/rules.py", "from django.db import models\n", "django.db.models"),
+    ("pure-rules", "grading/rules.py", "from .models import Grade\n", "grading.models.Grade"),
+    (
+        "pure-rules",
+        "attendance/rules.py",
+        "def f():\n    from . import selectors\n",
+        "attendance.selectors",
+    ),
+    ("pure-rules", "certification/rules.py", "from lib.pdf import render\n", "lib.pdf.render"),
+    ("pure-rules", "enrolment/rules.py", "import lib\n", "lib"),
+    (
+        "pure-helpers",
+        "lib/numbers.py",
+        "from django.conf import settings\n",
+        "django.conf.settings",
+    ),
+    (
+        "no-foreign-views",
+        "certification/views/student.py",
+        "from grading.views.staff import staff_required\n",
+        "grading.views.staff.staff_required",
+    ),
+    ("no-foreign-views", "attendance/forms.py", "from enrolment import views\n", "enrolment.views"),
+    (
+        "enrolment-alone",
+        "enrolment/selectors.py",
+        "from grading.models import Grade\n",
+        "grading.models.Grade",
+    ),
+    (
+        "enrolment-alone",
+        "enrolment/services.py",
+        "def f():\n    import attendance.rules\n",
+        "attendance.rules",
+    ),
+    ("enrolment-alone", "enrolment/admin.py", "import certification\n", "certification"),
+    (
+        "grading-attendance-apart",
+        "grading/selectors.py",
+        "from attendance import rules\n",
+        "attendance.rules",
+    ),
+    (
+        "grading-attendance-apart",
+        "attendance/documents.py",
+        "import grading.models\n",
+        "grading.models",
+    ),
+    (
+        "certification-on-top",
+        "grading/services.py",
+        "from certification.models import X\n",
+        "certification.models.X",
+    ),
+    (
+        "lib-domain-free",
+        "lib/pdf.py",
+        "from enrolment.models import User\n",
+        "enrolment.models.User",
+    ),
+    ("lib-domain-free", "lib/storage.py", "from cnam_cs import settings\n", "cnam_cs.settings"),
+    (
+        "services-without-tasks",
+        "certification/services.py",
+        "def f():\n    from .tasks import queue\n",
+        "certification.tasks.queue",
+    ),
+]
+
+
+@pytest.mark.parametrize(("key", "path", "source", "name"), REFUSED)
+def test_each_rule_refuses_a_module_that_breaks_it(key, path, source, name):
+    line = source.count("\n", 0, source.index("import")) + 1
+    assert violations(RULE[key], path, source) == [f"{path}:{line} imports {name}"]
+
+
+def test_every_rule_is_tried_on_a_module_it_refuses():
+    assert {key for key, *_ in REFUSED} == set(RULE)
+
+
+# What the rules let through, so a refusal above is the rule and not a checker refusing all.
+ALLOWED = [
+    ("no-project-package", "grading/views/staff.py", "from lib.pdf import render\n"),
+    ("no-project-package", "cnam_cs/urls.py", "from cnam_cs import views\n"),
+    (
+        "pure-rules",
+        "certification/rules.py",
+        "from decimal import Decimal\nfrom grading.rules import ue_result\n"
+        "from attendance import rules\nfrom . import rules as own\nfrom lib import numbers\n"
+        "from lib.numbers import money\nimport __future__\n",
+    ),
+    ("pure-rules", "grading/services.py", "from .models import Grade\n"),
+    ("pure-helpers", "lib/numbers.py", "from fractions import Fraction\n"),
+    (
+        "no-foreign-views",
+        "certification/views/student.py",
+        "from enrolment.access import student_required\nfrom ..views import documents\n",
+    ),
+    ("enrolment-alone", "enrolment/selectors.py", "from lib import numbers\nfrom . import rules\n"),
+    (
+        "grading-attendance-apart",
+        "certification/selectors.py",
+        "from attendance import rules\nfrom grading import rules as g\n",
+    ),
+    ("certification-on-top", "certification/board.py", "from grading.models import Grade\n"),
+    ("lib-domain-free", "lib/pdf.py", "from django.conf import settings\nfrom . import storage\n"),
+    ("services-without-tasks", "certification/tasks.py", "from .services import issue\n"),
+]
+
+
+@pytest.mark.parametrize(("key", "path", "source"), ALLOWED)
+def test_each_rule_lets_allowed_imports_through(key, path, source):
+    assert violations(RULE[key], path, source) == []
