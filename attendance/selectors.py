@@ -4,6 +4,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -47,8 +48,20 @@ def roll_rows(session: Session) -> list[RollRow]:
     return [RollRow(e, recorded.get(e.pk)) for e in enrolments]
 
 
+class MarkRead(Protocol):
+    """What ``session_attendance`` reads of a roll line: an ``Attendance``, or a row read as
+    a tuple."""
+
+    @property
+    def presence(self) -> str: ...
+    @property
+    def minutes_missed(self) -> int: ...
+    @property
+    def justified(self) -> bool: ...
+
+
 def session_attendance(
-    session: Session, mark: Attendance | None, *, now: datetime
+    session: Session, mark: MarkRead | None, *, now: datetime
 ) -> rules.SessionAttendance:
     """What the absence rules read of one session for one student: the one definition of a
     session held (ended, not cancelled) and of a student without a roll line (present)."""

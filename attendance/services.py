@@ -99,7 +99,7 @@ def absence_justify(
     session: Session,
     enrolment: Enrolment,
     reason: str,
-    document: File | None,
+    document: File[bytes] | None,
     by: User,
 ) -> Attendance:
     """Mark the student absent and justified, with the reason and an optional document."""
@@ -125,7 +125,7 @@ def absence_justify(
 
 @transaction.atomic
 def justification_request_submit(
-    *, attendance: Attendance, document: UploadedFile, comment: str
+    *, attendance: Attendance, document: UploadedFile[bytes], comment: str
 ) -> JustificationRequest:
     """The student sends the justification of one absence: a pending request for the UE's
     teacher or the registrar. Refused once the jury has frozen the session (§7b), for an

@@ -30,7 +30,7 @@ UE_STATUS_LABELS = {
 }
 
 
-def _money(value: Any) -> str:
+def _money(value: Decimal) -> str:
     return f"{value:.2f}"
 
 

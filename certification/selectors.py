@@ -58,7 +58,7 @@ class _Entry(NamedTuple):
     value: Decimal | None
 
 
-def _as_stored(name: str) -> ExpressionWrapper:
+def _as_stored(name: str) -> ExpressionWrapper[F]:
     """Column ``name`` read as the database returns it, unconverted: see ``_reader``."""
     return ExpressionWrapper(F(name), output_field=Field())
 
@@ -159,9 +159,7 @@ def _compute(
     ):
         entry = known.get((status, stored))
         if entry is None:
-            entry = known[(status, stored)] = grade_entry(
-                _Entry(status, read_value(stored))  # type: ignore[arg-type]
-            )
+            entry = known[(status, stored)] = grade_entry(_Entry(status, read_value(stored)))
         entries[(enrolment_id, ue_of_assessment[assessment_id])][key_of[assessment_id]] = entry
 
     sessions_by_ue: dict[int, list[Session]] = defaultdict(list)
@@ -214,7 +212,7 @@ def _compute(
         mine = marks.get(pk)
         if mine is not None:
             attended = [
-                session_attendance(s, mine[s.pk], now=now) if s.pk in mine else blank  # type: ignore[arg-type]
+                session_attendance(s, mine[s.pk], now=now) if s.pk in mine else blank
                 for ue in my_ues
                 for s, blank in zip(
                     sessions_by_ue.get(ue.pk, ()), unmarked.get(ue.pk, ()), strict=True

@@ -113,6 +113,7 @@ def jury_deliberate(
         )
     if errors:
         raise CertificationError(errors)
+    assert kind is not None  # a later deliberation without its kind is refused above
 
     enrolments = list(cohort_enrolments(programme_year))
     # A rectificatif publishes the corrections made since the last deliberation.

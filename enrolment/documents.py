@@ -138,6 +138,8 @@ def document_enrolments(user: User | AnonymousUser) -> QuerySet[Enrolment]:
     enrolments = Enrolment.objects.select_related("student", "programme_year__programme")
     if is_registrar(user):
         return enrolments
+    if isinstance(user, AnonymousUser):
+        return enrolments.none()
     return enrolments.filter(student__user_id=user.pk)
 
 

@@ -5,6 +5,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Protocol
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.functional import Promise
@@ -109,7 +110,16 @@ def assessment_info(
     )
 
 
-def grade_entry(grade: Grade) -> rules.GradeEntry:
+class GradeRead(Protocol):
+    """What ``grade_entry`` reads of a grade: a ``Grade``, or a row read as a tuple."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def value(self) -> Decimal | None: ...
+
+
+def grade_entry(grade: GradeRead) -> rules.GradeEntry:
     """What the rules read of a grade."""
     return rules.GradeEntry(status=rules.GradeStatus(grade.status), value=grade.value)
 

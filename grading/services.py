@@ -6,6 +6,7 @@ row moved on since, the change is refused as stale (no lost update). Rows are re
 IMMEDIATE (settings), which serialises writers the same way.
 """
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -140,7 +141,7 @@ def _history(
     grade: Grade,
     *,
     action: str,
-    at: object,
+    at: dt.datetime,
     by: User | None,
     source: str,
     reason: str,
@@ -483,7 +484,7 @@ def assessment_save(*, form: "AssessmentForm") -> Assessment:
     Refused with ``FrozenError`` once the jury has deliberated on the cohort (RULES.md §7b).
     """
     assessment_ensure_open(assessment=form.instance, ue=form.ue)
-    assessment = form.save(commit=False)
+    assessment: Assessment = form.save(commit=False)
     assessment.ue = form.ue
     assessment.full_clean()
     assessment.save()

@@ -130,7 +130,8 @@ def test_registrar_carries_the_cohort_through_the_jury_lifecycle(
     page.goto(jury_url)
     expect(page.get_by_text("1 note est en cours de correction")).to_be_visible()
     page.get_by_label("Rectificatif (après une correction)").check()
-    page.get_by_label("Motif").fill("Erreur de report en RSV207")
+    # The deliberation's reason (a text box), not the table's « Motif de blocage » filter.
+    page.get_by_role("textbox", name="Motif").fill("Erreur de report en RSV207")
     deliberate(page, confirm_rectificatif)
     expect(
         page.get_by_role("status").filter(
