@@ -25,6 +25,8 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
+from report import say
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cnam_cs.settings")
@@ -195,10 +197,10 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--runs", type=int, default=15)
     args = parser.parse_args()
-    print(f"charge moyenne au départ : {os.getloadavg()[0]:.2f}")
+    say(f"charge moyenne au départ : {os.getloadavg()[0]:.2f}")
     for row in measure(args.students, args.workers, args.runs):
-        print(f"{row['what']:<70} {row['value']}")
-    print(f"charge moyenne à la fin : {os.getloadavg()[0]:.2f}")
+        say(f"{row['what']:<70} {row['value']}")
+    say(f"charge moyenne à la fin : {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

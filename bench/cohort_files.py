@@ -12,6 +12,8 @@ import json
 import sys
 from pathlib import Path
 
+from report import say
+
 DEMO = Path(__file__).resolve().parent.parent / "demo" / "cs2600a-2024-2025.json"
 
 
@@ -35,4 +37,4 @@ if __name__ == "__main__":
     kind, count, target = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3])
     (students_file if kind == "students" else deep_file)(count, target)
     size = target.stat().st_size
-    print(f"{target}: {size:,} octets ({size / 2**20:.1f} Mo)")
+    say(f"{target}: {size:,} octets ({size / 2**20:.1f} Mo)")

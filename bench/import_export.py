@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from report import say
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -141,9 +143,9 @@ def main() -> None:
     width = max(len(r["what"]) for r in rows)
     for row in rows:
         mark = "ok" if row["ok"] else "MISSED"
-        print(f"{row['what']:<{width}}  {row['goal']:>10}  {row['value']:>14}  {mark}")
+        say(f"{row['what']:<{width}}  {row['goal']:>10}  {row['value']:>14}  {mark}")
     load = os.getloadavg()
-    print(f"load average now: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} ({os.cpu_count()} cores)")
+    say(f"load average now: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} ({os.cpu_count()} cores)")
 
 
 if __name__ == "__main__":

@@ -32,6 +32,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from report import say
+
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -244,18 +246,18 @@ def main() -> None:
     before = os.getloadavg()
     rows = measure(args.seconds, args.slice)
     after = os.getloadavg()
-    print(
+    say(
         f"in-process WSGI, {connection.vendor}, demo data, {args.seconds} CPU s per page "
         f"in turns of {args.slice} s; req/s per CPU second (wall-clock req/s in brackets)"
     )
-    print(f"{'what':42} {'goal':>16} {'req/s':>7} {'(wall)':>8} {'ratio':>6}  ok")
+    say(f"{'what':42} {'goal':>16} {'req/s':>7} {'(wall)':>8} {'ratio':>6}  ok")
     for row in rows:
-        print(
+        say(
             f"{row['what']:42} {row['goal']:>16} {row['value']:7.1f} ({row['wall']:6.1f})"
             f" {row['ratio']:6.2f}  {'yes' if row['ok'] else 'NO'}"
         )
-    print("load average before: {:.2f} {:.2f} {:.2f}".format(*before))
-    print("load average after:  {:.2f} {:.2f} {:.2f}".format(*after))
+    say("load average before: {:.2f} {:.2f} {:.2f}".format(*before))
+    say("load average after:  {:.2f} {:.2f} {:.2f}".format(*after))
 
 
 if __name__ == "__main__":

@@ -13,6 +13,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from report import say
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -76,7 +78,7 @@ def main() -> None:
             title="Convocation",
         )
 
-    print(f"Données : load_demo ; {args.runs} rendus par document (build + PDF), médiane :")
+    say(f"Données : load_demo ; {args.runs} rendus par document (build + PDF), médiane :")
     for name, build in cases.items():
         data = build()  # warm-up: templates, fonts
         timings = []
@@ -84,7 +86,7 @@ def main() -> None:
             start = time.perf_counter()
             build()
             timings.append((time.perf_counter() - start) * 1000)
-        print(f"  {name:<25} {statistics.median(timings):7.1f} ms   ({len(data) // 1024} Kio)")
+        say(f"  {name:<25} {statistics.median(timings):7.1f} ms   ({len(data) // 1024} Kio)")
         if args.out:
             args.out.mkdir(parents=True, exist_ok=True)
             (args.out / f"{name.replace(' ', '-')}.pdf").write_bytes(data)

@@ -25,6 +25,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from report import progress, say
+
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 PYTHON = sys.executable
@@ -91,7 +93,7 @@ def run_child(name: str, vendor: str, workdir: Path, sizes: dict[str, str]) -> d
         "import json, os, sys\n"
         f"sys.path[:0] = [{str(BENCH)!r}, {str(ROOT)!r}]\n"
         + CHILDREN[name]
-        + f"\nprint({MARK!r} + json.dumps(rows, default=str), flush=True)\n"
+        + f"\nsys.stdout.write({MARK!r} + json.dumps(rows, default=str) + '\\n')\n"
     )
     before, started = _load(), time.perf_counter()
     done = subprocess.run(
@@ -114,7 +116,7 @@ def run_all(vendor: str, names: list[str], sizes: dict[str, str]) -> dict[str, A
     results = {}
     try:
         for name in names:
-            print(f"… {name} ({vendor}), charge {_load()}", file=sys.stderr, flush=True)
+            progress(f"… {name} ({vendor}), charge {_load()}")
             results[name] = run_child(name, vendor, workdir, sizes)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -149,13 +151,13 @@ def _key(row: dict[str, Any]) -> tuple[str, dict[str, Any]]:
 
 def print_table(by_vendor: dict[str, dict[str, Any]], names: list[str]) -> bool:
     vendors = list(by_vendor)
-    print(
+    say(
         f"# bench/run.py — {datetime.now():%Y-%m-%d %H:%M}, {platform.node()}, "
         f"{os.cpu_count()} cœurs, Python {platform.python_version()}"
     )
-    print()
-    print("| mesure | objectif | " + " | ".join(vendors) + " | atteint |")
-    print("|---|---|" + "---|" * len(vendors) + "---|")
+    say()
+    say("| mesure | objectif | " + " | ".join(vendors) + " | atteint |")
+    say("|---|---|" + "---|" * len(vendors) + "---|")
     all_ok = True
     for name in names:
         keyed: dict[str, dict[str, dict[str, Any]]] = {}
@@ -169,13 +171,13 @@ def print_table(by_vendor: dict[str, dict[str, Any]], names: list[str]) -> bool:
             verdict = _verdict(cells)
             all_ok &= verdict != "NON"
             row_cells = " | ".join(_cell(c) for c in cells)
-            print(f"| {what} | {goal} | {row_cells} | {verdict} |")
-    print()
+            say(f"| {what} | {goal} | {row_cells} | {verdict} |")
+    say()
     for vendor in vendors:
         for name in names:
             r = by_vendor[vendor].get(name)
             if r is not None:
-                print(
+                say(
                     f"- {name} ({vendor}) : {r['seconds']} s, charge avant {r['load_before']}, "
                     f"après {r['load_after']}"
                 )

@@ -26,6 +26,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from report import say
+
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path.insert(0, str(BENCH))
@@ -145,11 +147,11 @@ def main() -> None:
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
     args = parser.parse_args()
     pages.setup(args.database_url)
-    print("load average before: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+    say("load average before: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     for row in measure(args.seconds):
         ratio = f"{row['ratio']:.2f}×" if "ratio" in row else ""
-        print(f"{row['what']:70} {row['goal']:>28} {row['value']:>28} {ratio:>6}")
-    print("load average after: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+        say(f"{row['what']:70} {row['goal']:>28} {row['value']:>28} {ratio:>6}")
+    say("load average after: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 
 
 if __name__ == "__main__":

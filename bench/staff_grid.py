@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+from report import say
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cnam_cs.settings")
 
@@ -91,7 +93,7 @@ def main() -> None:
     add_students(import_world, 2000, prefix=f"I{base}")
     client = Client()
     vendor = connection.vendor
-    print(f"Database: {vendor} ({connection.settings_dict['NAME']})")
+    say(f"Database: {vendor} ({connection.settings_dict['NAME']})")
 
     client.force_login(grid_world.teacher)
     url = reverse("grading:staff-grid", args=[grid_world.assessment.pk])
@@ -101,7 +103,7 @@ def main() -> None:
         ms, n = timed(lambda body=body: client.post(url, body))
         times.append(ms)
         queries.append(n)
-    print(f"Grid save, 300 rows: median {statistics.median(times):.0f} ms, {max(queries)} queries")
+    say(f"Grid save, 300 rows: median {statistics.median(times):.0f} ms, {max(queries)} queries")
 
     client.force_login(import_world.teacher)
     upload = reverse("grading:staff-import", args=[import_world.assessment.pk])
@@ -118,7 +120,7 @@ def main() -> None:
         ms, n = timed(run)
         times.append(ms)
         queries.append(n)
-    print(
+    say(
         f"Import 2,000 rows (preview + apply): median {statistics.median(times):.0f} ms, "
         f"{max(queries)} queries"
     )

@@ -13,6 +13,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from report import say
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 TMP = tempfile.mkdtemp(prefix="bench-student-")
@@ -57,8 +59,8 @@ def main(runs: int) -> None:
     urls = [(name, reverse(name)) for name in PAGES]
     for name in ("grading:transcript-pdf", "enrolment:scolarite-pdf"):
         urls.append((name, reverse(name, args=[enrolment.pk])))
-    print(f"{runs} runs each, SQLite, demo student « eleve »")
-    print(f"{'page':40} {'median ms':>10} {'queries':>8}")
+    say(f"{runs} runs each, SQLite, demo student « eleve »")
+    say(f"{'page':40} {'median ms':>10} {'queries':>8}")
     for name, url in urls:
         client.get(url)  # warm-up
         timings = []
@@ -69,7 +71,7 @@ def main(runs: int) -> None:
         with CaptureQueriesContext(connection) as ctx:
             client.get(url)
         assert response.status_code == 200, (name, response.status_code)
-        print(f"{name:40} {statistics.median(timings):10.1f} {len(ctx.captured_queries):8}")
+        say(f"{name:40} {statistics.median(timings):10.1f} {len(ctx.captured_queries):8}")
 
 
 if __name__ == "__main__":
