@@ -239,6 +239,14 @@ def attestation_available(
     return True, []
 
 
+def certificate_due(*, decision: JuryDecision | None, fees_paid: bool) -> bool:
+    """``certificate_issuable`` from two cheap facts, for lists that compute no result (the
+    jury table's certificate column, bulk issuance): « admis » at the latest deliberation and
+    fees paid now (RULES.md §7). The same answer as ``certificate_issuable``, whose reasons say
+    why not."""
+    return decision == JuryDecision.ADMIS and fees_paid
+
+
 def certificate_issuable(
     *, result: StudentResult, decision: JuryDecision | None
 ) -> tuple[bool, list[Reason]]:

@@ -30,7 +30,7 @@ from lib.pdf import render_pdf
 from . import documents, notifications, qr
 from .models import Certificate, CertificateCounter, Jury, certificate_path
 from .reasons import reason_texts
-from .rules import certificate_issuable, jury_decision
+from .rules import certificate_due, certificate_issuable, jury_decision
 from .selectors import (
     cohort_enrolments,
     cohort_result_rows,
@@ -373,8 +373,10 @@ def cohort_plan(programme_year: ProgrammeYear) -> CohortPlan:
     eligible = [
         row.enrolment_id
         for row in rows
-        if row.jury_decision == JuryDecision.ADMIS
-        and row.result.fees_paid
+        if certificate_due(
+            decision=JuryDecision(row.jury_decision) if row.jury_decision else None,
+            fees_paid=row.result.fees_paid,
+        )
         and row.enrolment_id not in revoked
     ]
     return CohortPlan(

@@ -43,6 +43,7 @@ from ..jury_table import (
     reason_choices,
 )
 from ..models import BulkIssueJob, Certificate, Jury
+from ..rules import certificate_due
 from ..selectors import ResultRow, cohort_enrolments, cohort_result_rows
 
 
@@ -94,7 +95,7 @@ def _students(py: ProgrammeYear) -> tuple[list[Student], list[str]]:
     students = []
     for pk, number, last_name, first_name, decision, fees_due in values:
         current = valid.get(pk)
-        admis = decision == JuryDecision.ADMIS
+        recorded = JuryDecision(decision) if decision else None
         # The rule behind the results' « fees_paid » (RULES.md §3).
         fees_paid = is_paid_in_full(due=fees_due, payments=payments.get(pk, ()))
         students.append(
@@ -107,8 +108,9 @@ def _students(py: ProgrammeYear) -> tuple[list[Student], list[str]]:
                 cert=CertificateCell(
                     number=current[1] if current else None,
                     pk=current[0] if current else None,
-                    issuable=current is None and admis and fees_paid,
-                    flagged=current is not None and not admis,
+                    issuable=current is None
+                    and certificate_due(decision=recorded, fees_paid=fees_paid),
+                    flagged=current is not None and recorded != JuryDecision.ADMIS,
                     revoked=revoked.get(pk, []),
                 ),
             )

@@ -13,6 +13,7 @@ from certification.rules import (
     ReasonCode,
     UEInput,
     attestation_available,
+    certificate_due,
     certificate_issuable,
     jury_decision,
     student_result,
@@ -329,3 +330,15 @@ def test_changing_a_grade_in_one_ue_never_changes_another_ue(rsv206_values, befo
     assert [r for r in first.reasons if "RSV206" in r.code] == [
         r for r in second.reasons if "RSV206" in r.code
     ]
+
+
+@pytest.mark.parametrize("decision", [None, *JuryDecision])
+@pytest.mark.parametrize(
+    ("rsv207", "payments"),
+    [(GOOD_207, ("1200",)), (GOOD_207, ("600",)), (FAILED_207, ("1200",)), (FAILED_207, ())],
+)
+def test_the_cheap_certificate_test_answers_as_the_full_rule(decision, rsv207, payments):
+    """The jury table and bulk issuance decide without the reasons: the same yes or no."""
+    result = run(GOOD_206, rsv207, payments=payments)
+    issuable, _reasons = certificate_issuable(result=result, decision=decision)
+    assert certificate_due(decision=decision, fees_paid=result.fees_paid) is issuable
