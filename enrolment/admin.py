@@ -239,3 +239,51 @@ class EnrolmentStatusChangeAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False
+
+
+class _ReadOnlyAdmin(admin.ModelAdmin):
+    """A record written only by the portal's services: the back office reads it."""
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(models.StaffAssignmentChange)
+class StaffAssignmentChangeAdmin(_ReadOnlyAdmin):
+    list_display = ["at", "kind", "user", "ue", "by"]
+
+
+@admin.register(models.AuditEntry)
+class AuditEntryAdmin(_ReadOnlyAdmin):
+    list_display = ["at", "by", "action", "summary", "programme_year"]
+    list_filter = ["action", "programme_year"]
+
+
+@admin.register(models.RosterImport)
+class RosterImportAdmin(_ReadOnlyAdmin):
+    list_display = ["created_at", "programme_year", "filename", "created", "invited", "state"]
+
+
+class MessageRecipientInline(admin.TabularInline):
+    model = models.MessageRecipient
+    fields = ["user", "email", "sent_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+@admin.register(models.Message)
+class MessageAdmin(_ReadOnlyAdmin):
+    list_display = ["created_at", "author", "programme_year", "audience", "subject", "state"]
+    inlines = [MessageRecipientInline]
+
+
+@admin.register(models.MessageRecipient)
+class MessageRecipientAdmin(_ReadOnlyAdmin):
+    list_display = ["message", "email", "sent_at"]

@@ -36,6 +36,11 @@ class User(AbstractUser):
         blank=True,
         default="",
     )
+    # The e-mails a person may turn off (RULES-free comfort); the legal ones — invitation,
+    # password reset, exclusion from the exam, certificate issued — are always sent.
+    notify_grades = models.BooleanField(_("notes publiées"), default=True)
+    notify_sessions = models.BooleanField(_("séance déplacée ou annulée"), default=True)
+    notify_absences = models.BooleanField(_("alerte d'absences"), default=True)
 
     class Meta(AbstractUser.Meta):
         verbose_name = _("utilisateur")
@@ -85,6 +90,23 @@ class ProgrammeYear(models.Model):
     frozen_at = models.DateTimeField(_("résultats figés le"), null=True, blank=True, editable=False)
     # Announced to students before the jury sits (their certification checklist shows it).
     jury_planned_on = models.DateField(_("date prévue du jury"), null=True, blank=True)
+    # The standard fees of a new enrolment in this year (the registrar may change them).
+    fees = models.DecimalField(
+        _("frais d'inscription"),
+        max_digits=9,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    # The year this one was opened from (« Ouvrir l'année suivante »), if any.
+    opened_from = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="opened_years",
+        verbose_name=_("ouverte à partir de"),
+    )
 
     class Meta:
         verbose_name = _("promotion")
@@ -119,6 +141,10 @@ class UE(models.Model):
     code = models.CharField(_("code"), max_length=20, validators=[ONE_LINE])
     title = models.CharField(_("intitulé"), max_length=250, validators=[ONE_LINE])
     credits = models.PositiveSmallIntegerField(_("crédits ECTS"))
+    hours = models.PositiveSmallIntegerField(_("volume horaire"), null=True, blank=True)
+    syllabus = models.TextField(_("contenu de la formation"), blank=True, validators=[MULTI_LINE])
+    # One competence per line, as the booklet lists them (« Compétences visées »).
+    competences = models.TextField(_("compétences visées"), blank=True, validators=[MULTI_LINE])
 
     class Meta:
         verbose_name = _("UE")
@@ -351,6 +377,148 @@ class StaffAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} → {self.ue.code}"
+
+
+class StaffAssignmentChange(models.Model):
+    """One line of the assignments' history: a teacher given or taken off a UE."""
+
+    class Kind(models.TextChoices):
+        ASSIGNED = "assigned", _("affecté·e")
+        REMOVED = "removed", _("retiré·e")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assignment_changes"
+    )
+    ue = models.ForeignKey(UE, on_delete=models.CASCADE, related_name="assignment_changes")
+    kind = models.CharField(max_length=10, choices=Kind)
+    at = models.DateTimeField(_("date"))
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("historique d'affectation")
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d} {self.kind} {self.user_id} → {self.ue_id}"
+
+
+class AuditEntry(models.Model):
+    """Who did what, when: one line per write of the registrar's and teachers' screens."""
+
+    at = models.DateTimeField(_("date"), db_index=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("par"),
+    )
+    # A stable dotted name (« catalogue.ue.create », « planning.session.move »…) to filter on.
+    action = models.CharField(_("action"), max_length=60, db_index=True)
+    # What was done, in plain French, with the object named (« UE RSV206 créée en 2025-2026 »).
+    summary = models.CharField(_("résumé"), max_length=500)
+    programme_year = models.ForeignKey(
+        ProgrammeYear,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="audit_entries",
+        verbose_name=_("promotion"),
+    )
+
+    class Meta:
+        verbose_name = _("entrée du journal")
+        verbose_name_plural = _("journal")
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action}"
+
+
+class RosterImport(models.Model):
+    """An official enrolment list imported from the registrar's screen, and its invitations."""
+
+    class State(models.TextChoices):
+        SENDING = "sending", _("Invitations en cours d'envoi")
+        DONE = "done", _("Terminé")
+        FAILED = "failed", _("Échec")
+
+    programme_year = models.ForeignKey(
+        ProgrammeYear, on_delete=models.PROTECT, related_name="roster_imports"
+    )
+    created_at = models.DateTimeField(_("importée le"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    filename = models.CharField(_("fichier"), max_length=200)
+    sha256 = models.CharField(max_length=64)
+    created = models.PositiveIntegerField(_("inscriptions créées"), default=0)
+    unchanged = models.PositiveIntegerField(_("inscriptions déjà présentes"), default=0)
+    # The users still to invite (their ids), and how many invitations went out.
+    to_invite = models.JSONField(default=list)
+    invited = models.PositiveIntegerField(_("invitations envoyées"), default=0)
+    state = models.CharField(max_length=10, choices=State, default=State.SENDING)
+    error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("import de liste officielle")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.created_at:%Y-%m-%d})"
+
+
+class Message(models.Model):
+    """An e-mail written in the portal to a cohort, a UE or a filtered list, kept as sent."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("En attente d'envoi")
+        SENDING = "sending", _("En cours d'envoi")
+        SENT = "sent", _("Envoyé")
+        FAILED = "failed", _("Échec")
+
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="messages_written"
+    )
+    programme_year = models.ForeignKey(
+        ProgrammeYear, on_delete=models.PROTECT, related_name="messages"
+    )
+    ue = models.ForeignKey(UE, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    # The audience as chosen (« Toute la promotion », « Défaillants »…), said as it was.
+    audience = models.CharField(_("destinataires"), max_length=200)
+    subject = models.CharField(_("objet"), max_length=200, validators=[ONE_LINE])
+    body = models.TextField(_("message"), validators=[MULTI_LINE])
+    created_at = models.DateTimeField(_("écrit le"))
+    sent_at = models.DateTimeField(_("envoyé le"), null=True, blank=True)
+    state = models.CharField(max_length=10, choices=State, default=State.QUEUED)
+
+    class Meta:
+        verbose_name = _("message")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class MessageRecipient(models.Model):
+    """One recipient of a message, with the address used and when it went out."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="recipients")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    email = models.EmailField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("destinataire")
+        constraints = [
+            models.UniqueConstraint(fields=["message", "user"], name="message_recipient_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
 
 
 class Notification(models.Model):
