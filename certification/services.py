@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from enrolment.models import Enrolment, ProgrammeYear, User
 from enrolment.rules import JuryDecision
+from enrolment.services import parcours_certificate_add, parcours_certificate_remove
 from grading.models import Grade
 from grading.services import grade_unlock, grades_lock, grades_publish_corrections
 from lib.pdf import render_pdf
@@ -270,6 +271,12 @@ def _certificate_numbered(
                 decided=jury_student(jury, enrolment.pk),
             ),
         )
+        parcours_certificate_add(
+            enrolment=enrolment,
+            number=number,
+            title=f"{py.programme.title} ({py.programme.code})",
+            obtained_in=day.year,
+        )
     logger.info("certificate %s numbered for enrolment %s", number, enrolment.pk)
     return certificate
 
@@ -339,6 +346,7 @@ def certificate_revoke(*, certificate: Certificate, by: User, reason: str) -> Ce
     locked.revoked_reason = reason[:300]
     locked.revoked_by = by
     locked.save(update_fields=["revoked_at", "revoked_reason", "revoked_by"])
+    parcours_certificate_remove(number=locked.number)
     logger.info("certificate %s revoked by %s", locked.number, by.pk)
     return locked
 

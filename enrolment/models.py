@@ -230,11 +230,23 @@ class PriorDiploma(models.Model):
     )
     year = models.PositiveSmallIntegerField(_("année d'obtention"), null=True, blank=True)
     at_cnam = models.BooleanField(_("obtenu au Cnam"), default=False)
+    # Set when the portal itself issued it: the line follows the certificate (written at
+    # issue, removed at revocation) and the registrar does not type it.
+    certificate_number = models.CharField(
+        _("numéro de certificat"), max_length=40, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("diplôme antérieur")
         verbose_name_plural = _("diplômes antérieurs")
         ordering = ["-year", "title"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["certificate_number"],
+                condition=~Q(certificate_number=""),
+                name="diploma_certificate_unique",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title

@@ -28,6 +28,7 @@ from .models import (
     Enrolment,
     EnrolmentStatusChange,
     Payment,
+    PriorDiploma,
     ProgrammeYear,
     StudentProfile,
     User,
@@ -87,6 +88,32 @@ def invitation_send(*, user: User) -> None:
 
 
 @transaction.atomic
+def parcours_certificate_add(
+    *, enrolment: Enrolment, number: str, title: str, obtained_in: int
+) -> PriorDiploma:
+    """Put a certificate the portal issued in the student's parcours (« Diplômes au Cnam »).
+
+    Called by the issuing service inside its transaction: the line exists exactly when the
+    certificate does.
+    """
+    diploma, _created = PriorDiploma.objects.get_or_create(
+        certificate_number=number,
+        defaults={
+            "student_id": enrolment.student_id,
+            "title": title[:250],
+            "institution": "Cnam",
+            "year": obtained_in,
+            "at_cnam": True,
+        },
+    )
+    return diploma
+
+
+def parcours_certificate_remove(*, number: str) -> None:
+    """A revoked certificate leaves the parcours (its replacement, if any, comes in)."""
+    PriorDiploma.objects.filter(certificate_number=number).delete()
+
+
 def user_language_set(*, user: User, language: str) -> None:
     """Record the language ``user`` chose on the portal: their e-mails are written in it."""
     if language not in dict(settings.LANGUAGES):
