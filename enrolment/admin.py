@@ -4,11 +4,13 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import UserChangeForm
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpRequest
 
 from lib.forms import decimal_overrides
 
-from . import models, services
+from . import catalogue, models, services, staffing
 from .freeze import ENROLMENTS_FROZEN, UES_FROZEN, ensure_open, is_frozen, refusal
 from .selectors import email_in_use
 from .validators import EMAIL_UNAVAILABLE, check_free_text, normalise_email
@@ -40,8 +42,46 @@ class PortalUserAdmin(UserAdmin):
 FROZEN_RULES = ["pass_mark", "absence_threshold_pct", "justified_absences_count"]
 
 
+class _CatalogueAdminForm(forms.ModelForm):  # type: ignore[type-arg]
+    """The catalogue service's checks (uniqueness, the year's format, the jury freeze) run on
+    the admin's form, so that a refusal shows there; the save goes through the service."""
+
+    def check(self) -> None:
+        raise NotImplementedError
+
+    def _post_clean(self) -> None:
+        super()._post_clean()
+        if self.errors:
+            return
+        try:
+            self.check()
+        except ValidationError as exc:
+            if not hasattr(exc, "error_dict"):
+                self.add_error(None, exc)
+                return
+            for field, errors in exc.error_dict.items():
+                self.add_error(field if field in self.fields else None, errors)
+
+
+class ProgrammeAdminForm(_CatalogueAdminForm):
+    def check(self) -> None:
+        catalogue.programme_check(programme=self.instance)
+
+
+class ProgrammeYearAdminForm(_CatalogueAdminForm):
+    def check(self) -> None:
+        catalogue.programme_year_check(programme_year=self.instance)
+
+
+class UEAdminForm(_CatalogueAdminForm):
+    def check(self) -> None:
+        if self.instance.programme_year_id is not None:  # a new year's inline: checked on save
+            catalogue.ue_check(ue=self.instance)
+
+
 class UEInline(admin.TabularInline):
     model = models.UE
+    form = UEAdminForm
     extra = 0
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -61,11 +101,16 @@ class UEInline(admin.TabularInline):
 
 @admin.register(models.Programme)
 class ProgrammeAdmin(admin.ModelAdmin):
+    form = ProgrammeAdminForm
     list_display = ["code", "title", "managing_unit"]
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        catalogue.programme_save(programme=obj, by=request.user)  # type: ignore[arg-type]
 
 
 @admin.register(models.ProgrammeYear)
 class ProgrammeYearAdmin(admin.ModelAdmin):
+    form = ProgrammeYearAdminForm
     list_display = ["programme", "year", "pass_mark", "absence_threshold_pct", "frozen_at"]
     inlines = [UEInline]
     formfield_overrides = decimal_overrides()
@@ -76,9 +121,22 @@ class ProgrammeYearAdmin(admin.ModelAdmin):
             fields += FROZEN_RULES  # the rules the jury decided with (§7b)
         return fields
 
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        catalogue.programme_year_save(programme_year=obj, by=request.user)  # type: ignore[arg-type]
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        if formset.model is not models.UE:
+            super().save_formset(request, form, formset, change)
+            return
+        for ue in formset.save(commit=False):
+            catalogue.ue_save(ue=ue, by=request.user)  # type: ignore[arg-type]
+        for ue in formset.deleted_objects:
+            ue.delete()
+
 
 @admin.register(models.UE)
 class UEAdmin(admin.ModelAdmin):
+    form = UEAdminForm
     list_display = ["code", "title", "credits", "programme_year"]
     list_filter = ["programme_year"]
 
@@ -92,6 +150,9 @@ class UEAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         frozen = obj is not None and obj.programme_year.is_frozen
         return super().has_delete_permission(request, obj) and not frozen
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        catalogue.ue_save(ue=obj, by=request.user)  # type: ignore[arg-type]
 
 
 class DiplomaInline(admin.TabularInline):
@@ -198,9 +259,44 @@ class EnrolmentAdmin(admin.ModelAdmin):
             self.save_formset(request, form, formset, change=change)
 
 
+class StaffAssignmentAdminForm(forms.ModelForm):
+    class Meta:
+        model = models.StaffAssignment
+        fields = ["user", "ue"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        user, ue = data.get("user"), data.get("ue")
+        if self.instance.pk is None and user is not None and ue is not None:
+            refusal = staffing.assignment_refusal(user=user, ue=ue)
+            if refusal is not None:
+                raise forms.ValidationError(refusal)
+        return data
+
+
 @admin.register(models.StaffAssignment)
 class StaffAssignmentAdmin(admin.ModelAdmin):
+    """Adding and deleting go through ``staffing``: the history and the journal follow."""
+
+    form = StaffAssignmentAdminForm
     list_display = ["user", "ue"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        # An assignment is given or taken off, never moved to another person or UE.
+        return ["user", "ue"] if obj is not None else []
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if not change:
+            saved = staffing.assignment_add(user=obj.user, ue=obj.ue, by=request.user)
+            obj.pk = saved.pk
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        staffing.assignment_remove(user=obj.user, ue=obj.ue, by=request.user)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        with transaction.atomic():
+            for obj in queryset.select_related("user", "ue__programme_year"):
+                staffing.assignment_remove(user=obj.user, ue=obj.ue, by=request.user)
 
 
 @admin.register(models.Notification)

@@ -16,6 +16,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import ngettext
 
+from enrolment import audit
+from enrolment.catalogue import date_next_year
 from enrolment.freeze import ASSESSMENTS_FROZEN, ensure_open_locked
 from enrolment.models import UE, Enrolment, User
 from lib.bulk import insert_rows, update_rows
@@ -617,3 +619,63 @@ def makeup_ensure_entitled(*, assessment: Assessment, enrolment_ids: Iterable[in
         f"{', '.join(numbers)}.",
         refused,
     )
+
+
+# ---- « Ouvrir l'année suivante »: the assessments plan, copied -------------------------------
+
+
+@transaction.atomic
+def assessments_copy(*, mapping: dict[int, int], by: User | None) -> int:
+    """Copy the assessments plan of each UE ``old id`` onto UE ``mapping[old id]``: key, title,
+    kind, weight, the date one year later, each make-up pointing to its original's copy. Never
+    a grade. Refused with ``FrozenError`` if a target year is frozen. Returns how many."""
+    if not mapping:
+        return 0
+    targets = list(
+        UE.objects.filter(pk__in=mapping.values()).select_related("programme_year__programme")
+    )
+    for programme_year_id in sorted({ue.programme_year_id for ue in targets}):
+        ensure_open_locked(programme_year_id, ASSESSMENTS_FROZEN)
+    sources = list(Assessment.objects.filter(ue_id__in=mapping).order_by("ue_id", "date", "key"))
+    copies = {
+        a.pk: Assessment(
+            ue_id=mapping[a.ue_id],
+            key=a.key,
+            title=a.title,
+            kind=a.kind,
+            weight=a.weight,
+            date=date_next_year(a.date),
+        )
+        for a in sources
+    }
+    # Originals first, so that each make-up can point to its original's copy.
+    Assessment.objects.bulk_create([copies[a.pk] for a in sources if a.makeup_of_id is None])
+    new_ids = {
+        (ue_id, key): pk
+        for pk, ue_id, key in Assessment.objects.filter(ue_id__in=mapping.values()).values_list(
+            "pk", "ue_id", "key"
+        )
+    }
+    makeups = [a for a in sources if a.makeup_of_id is not None]
+    for a in makeups:
+        original = copies.get(a.makeup_of_id or 0)
+        if original is not None:
+            copies[a.pk].makeup_of_id = new_ids.get((original.ue_id, original.key))
+    Assessment.objects.bulk_create([copies[a.pk] for a in makeups])
+    years = {ue.pk: ue.programme_year for ue in targets}
+    per_year: dict[int, int] = {}
+    for copy in copies.values():
+        per_year[years[copy.ue_id].pk] = per_year.get(years[copy.ue_id].pk, 0) + 1
+    for programme_year in {py.pk: py for py in years.values()}.values():
+        count = per_year.get(programme_year.pk, 0)
+        noun = "évaluation" if count == 1 else "évaluations"
+        audit.record(
+            by=by,
+            action="catalogue.assessments.copy",
+            summary=(
+                f"Plan d'évaluation copié dans la promotion {programme_year} : "
+                f"{count} {noun} (dates décalées d'un an), sans aucune note."
+            ),
+            programme_year=programme_year,
+        )
+    return len(copies)

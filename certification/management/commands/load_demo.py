@@ -6,6 +6,7 @@ logins every time.
 """
 
 import datetime as dt
+import json
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from certification.services import (
     jury_deliberate,
     jury_grade_unlock,
 )
+from enrolment.catalogue import programme_year_save, ue_save
 from enrolment.models import (
     UE,
     Enrolment,
@@ -42,8 +44,11 @@ from enrolment.models import (
 from enrolment.rules import JuryDecision
 from grading.models import Assessment, Grade, GradeHistory
 from grading.services import GradeChange, GradeWriteError, assessment_publish, grades_apply
+from lib.formats import money
 
 DEMO_FILE = Path(settings.BASE_DIR) / "demo" / "cs2600a-2024-2025.json"
+# The booklet's texts of RSV206 and RSV207 (§5.2) and the years' standard fees.
+CATALOGUE_FILE = Path(settings.BASE_DIR) / "demo" / "cs2600a-catalogue.json"
 PASSWORD = "Demo-Cnam-2025!"
 PROGRAMME, YEAR = "CS2600A", "2024-2025"
 STUDENT_NUMBER = "0900017"  # Camille Rousseau: every UE validated, eligible (docs/demo.md)
@@ -169,6 +174,7 @@ class Command(BaseCommand):
             "planning ne montre donc aucune séance à venir."
         )
         self.stdout.write(self._past_cohort())
+        self.stdout.write(self._catalogue())
         accounts += self._past_accounts()
         self.stdout.write("")
         self.stdout.write("Comptes de démonstration (identifiant ou adresse e-mail) :")
@@ -402,6 +408,35 @@ class Command(BaseCommand):
             by=by,
             source=GradeHistory.Source.COMMAND,
             reason=reason,
+        )
+
+    # ---- The catalogue: the booklet's texts and the fees -----------------------------------
+
+    @transaction.atomic
+    def _catalogue(self) -> str:
+        """Both years' UE get the booklet's syllabus and competences, both years the fees of
+        their enrolments; through the catalogue's services, which write only what differs."""
+        data = json.loads(CATALOGUE_FILE.read_text(encoding="utf-8"))
+        fees = Decimal(data["fees"])
+        years = ProgrammeYear.objects.select_related("programme").filter(
+            programme__code=PROGRAMME, year__in=[YEAR, PAST_YEAR]
+        )
+        for py in years:
+            py.fees = fees
+            programme_year_save(programme_year=py, by=None)
+        for ue in UE.objects.filter(programme_year__in=years).select_related(
+            "programme_year__programme"
+        ):
+            text = data["ues"].get(ue.code)
+            if text is None:
+                continue
+            ue.syllabus = text["syllabus"]
+            ue.competences = "\n".join(text["competences"])
+            ue.hours = text["hours"]
+            ue_save(ue=ue, by=None)
+        return (
+            f"Catalogue : contenus et compétences de {', '.join(sorted(data['ues']))} (livret "
+            f"d'accueil), frais d'inscription {money(fees)} pour {YEAR} et {PAST_YEAR}."
         )
 
     @transaction.atomic
