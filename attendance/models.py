@@ -37,6 +37,17 @@ class Session(models.Model):
     site = models.CharField(_("site"), max_length=20, choices=Site)
     room = models.CharField(_("salle"), max_length=20)
     cancelled = models.BooleanField(_("annulée"), default=False)
+    # A make-up exam (rattrapage) stays an ``examen`` session: every exam rule (left out of the
+    # absence rate §5, convocations, the cohort file's kinds) applies to it unchanged.
+    makeup = models.BooleanField(_("rattrapage"), default=False)
+    # The teachers taking the session, among the UE's assigned teachers (checked by the
+    # planning services, which write it).
+    teachers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="planned_sessions",
+        verbose_name=_("enseignant·es"),
+    )
     # The roll stores only what is not plain presence: a session where everyone came would
     # leave no trace, so the first « Enregistrer l'appel » is recorded here (« appel fait »).
     roll_taken_at = models.DateTimeField(_("appel fait le"), null=True, blank=True, editable=False)
@@ -47,6 +58,11 @@ class Session(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["ue", "key"], name="session_key_unique"),
             models.CheckConstraint(condition=Q(end__gt=F("start")), name="session_end_after_start"),
+            models.CheckConstraint(
+                condition=Q(makeup=False) | Q(kind="examen"),
+                name="session_makeup_is_exam",
+                violation_error_message=_("Seul un examen peut être un rattrapage."),
+            ),
         ]
         indexes = [models.Index(fields=["ue", "start"])]
 

@@ -6,6 +6,7 @@ The caller decides whether a session was held (ended and not cancelled): no cloc
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from decimal import Decimal, localcontext
 from enum import StrEnum
 from fractions import Fraction
@@ -294,3 +295,100 @@ def absence_rate(
 def format_rate(value: Decimal | Fraction, /) -> str:
     """French percentage with 2 decimals: « 21,25 % » (no-break space before %)."""
     return numbers.percent(value)
+
+
+# ---- Planning: weekly series and clashes ------------------------------------------------------
+
+# A series runs within one academic year: more than a year of weeks is a typing slip.
+SERIES_MAX_SESSIONS = 53
+
+
+class PlanningError(ValueError):
+    """A series or a slot that cannot be planned; ``message`` is French."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class WeeklySeries:
+    """The days of a weekly series: ``days`` kept, ``skipped`` the exceptions that fell on it,
+    ``strays`` the exceptions that are not days of the series (a slip the caller refuses)."""
+
+    days: tuple[date, ...]
+    skipped: tuple[date, ...]
+    strays: tuple[date, ...]
+
+
+def weekly_series(*, first: date, last: date, exceptions: Iterable[date] = ()) -> WeeklySeries:
+    """Every seventh day from ``first`` to ``last`` inclusive, the exceptions left out.
+
+    Raises ``PlanningError`` when ``last`` comes before ``first``, when no day is left, or
+    when the series would run past ``SERIES_MAX_SESSIONS`` weeks.
+    """
+    if last < first:
+        raise PlanningError("La dernière date doit suivre la première.")
+    weeks = (last - first).days // 7 + 1
+    if weeks > SERIES_MAX_SESSIONS:
+        raise PlanningError(
+            f"Une série compte au plus {SERIES_MAX_SESSIONS} semaines : "
+            "vérifiez la première et la dernière date."
+        )
+    every = [first + timedelta(weeks=n) for n in range(weeks)]
+    wanted_out = set(exceptions)
+    days = tuple(d for d in every if d not in wanted_out)
+    skipped = tuple(d for d in every if d in wanted_out)
+    strays = tuple(sorted(wanted_out - set(every)))
+    if not days:
+        raise PlanningError("Toutes les dates de la série sont des exceptions : rien à créer.")
+    return WeeklySeries(days=days, skipped=skipped, strays=strays)
+
+
+def overlap(a_start: datetime, a_end: datetime, b_start: datetime, b_end: datetime) -> bool:
+    """Two time spans share a moment; back-to-back sessions (one ends as the next starts) do
+    not clash."""
+    return a_start < b_end and b_start < a_end
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """What clash detection reads of a session (or of one still to be created)."""
+
+    ref: int | str
+    start: datetime
+    end: datetime
+    site: str
+    room: str
+    teachers: frozenset[int] = frozenset()
+    cancelled: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Clash:
+    """Two slots at once in the same room (``same_room``) and/or with ``teachers`` in common."""
+
+    first: Slot
+    second: Slot
+    same_room: bool
+    teachers: frozenset[int]
+
+    def other(self, ref: int | str) -> Slot:
+        return self.second if self.first.ref == ref else self.first
+
+
+def clashes(slots: Iterable[Slot]) -> list[Clash]:
+    """Every pair of slots overlapping in time at the same site and room, or sharing a
+    teacher; cancelled slots are left out. Pairs in start order, each found once."""
+    ordered = sorted((s for s in slots if not s.cancelled), key=lambda s: (s.start, s.end))
+    found: list[Clash] = []
+    for i, first in enumerate(ordered):
+        for second in ordered[i + 1 :]:
+            if second.start >= first.end:
+                # Sorted by start: no later slot can overlap ``first`` either.
+                break
+            same_room = (first.site, first.room) == (second.site, second.room)
+            shared = first.teachers & second.teachers
+            if same_room or shared:
+                found.append(Clash(first, second, same_room=same_room, teachers=shared))
+    return found

@@ -1,21 +1,21 @@
 """Reads of the attendance app, scoped by who asks and built set-wise (no query per student)."""
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Protocol
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from enrolment.freeze import is_frozen
-from enrolment.models import Enrolment, User
+from enrolment.models import UE, Enrolment, StaffAssignment, User
 from enrolment.roles import is_registrar
 from enrolment.selectors import ue_enrolments
 
 from . import rules
-from .models import Attendance, JustificationRequest, Session
+from .models import Attendance, JustificationRequest, Session, SessionChange
 
 
 def staff_sessions(user: User) -> QuerySet[Session]:
@@ -195,3 +195,81 @@ def roll_justification_requests(session: Session) -> dict[int, JustificationRequ
 def session_frozen(session: Session, *, now: datetime | None = None) -> bool:
     """The jury has deliberated on the session's cohort and the session has ended (§7b)."""
     return session.end <= (now or timezone.now()) and is_frozen(session.ue.programme_year_id)
+
+
+# ---- Planning (the registrar's week view and the clashes) -------------------------------------
+
+
+def week_bounds(monday: date) -> tuple[datetime, datetime]:
+    """Monday 00:00 to the next Monday 00:00, Paris time (a week of summer-time change has
+    167 or 169 hours)."""
+    zone = timezone.get_default_timezone()
+    start = timezone.make_aware(datetime.combine(monday, datetime.min.time()), zone)
+    end = timezone.make_aware(
+        datetime.combine(monday + timedelta(days=7), datetime.min.time()), zone
+    )
+    return start, end
+
+
+def planning_sessions(
+    *, start: datetime, end: datetime, programme_year_id: int | None = None
+) -> QuerySet[Session]:
+    """Sessions overlapping [start, end), cancelled ones included, with their UE, year and
+    teachers (three queries); ``programme_year_id`` keeps one promotion."""
+    sessions = Session.objects.filter(start__lt=end, end__gt=start)
+    if programme_year_id is not None:
+        sessions = sessions.filter(ue__programme_year_id=programme_year_id)
+    return (
+        sessions.select_related("ue", "ue__programme_year__programme")
+        .prefetch_related(
+            Prefetch("teachers", queryset=User.objects.order_by("last_name", "first_name")),
+            Prefetch(
+                "changes",
+                queryset=SessionChange.objects.filter(kind=SessionChange.Kind.MOVED),
+                to_attr="moves",
+            ),
+        )
+        .order_by("start", "ue__code", "pk")
+    )
+
+
+def session_slot(session: Session) -> rules.Slot:
+    """What clash detection reads of a session (its teachers prefetched or read)."""
+    return rules.Slot(
+        ref=session.pk,
+        start=session.start,
+        end=session.end,
+        site=session.site,
+        room=session.room,
+        teachers=frozenset(t.pk for t in session.teachers.all()),
+        cancelled=session.cancelled,
+    )
+
+
+def planning_clashes(
+    *, start: datetime, end: datetime, extra: Iterable[rules.Slot] = ()
+) -> tuple[dict[int | str, list[rules.Clash]], dict[int, Session]]:
+    """Clashes of every session overlapping [start, end), whatever its promotion (a room is
+    shared by all), plus ``extra`` slots still to be created. Returns the clashes of each
+    slot by ref, and the sessions read (by id) so the page can name the other session."""
+    sessions = {s.pk: s for s in planning_sessions(start=start, end=end)}
+    slots = [session_slot(s) for s in sessions.values()]
+    by_ref: dict[int | str, list[rules.Clash]] = defaultdict(list)
+    for clash in rules.clashes([*slots, *extra]):
+        by_ref[clash.first.ref].append(clash)
+        by_ref[clash.second.ref].append(clash)
+    return dict(by_ref), sessions
+
+
+def ue_teachers(ue: UE) -> QuerySet[User]:
+    """The teachers assigned to ``ue`` (the only ones a session of it may name)."""
+    return User.objects.filter(
+        pk__in=StaffAssignment.objects.filter(ue=ue).values("user_id")
+    ).order_by("last_name", "first_name", "username")
+
+
+def planning_teachers() -> QuerySet[User]:
+    """Everyone assigned to at least one UE, for the planning forms' teacher choices."""
+    return User.objects.filter(pk__in=StaffAssignment.objects.values("user_id")).order_by(
+        "last_name", "first_name", "username"
+    )

@@ -1,9 +1,11 @@
 """Writes of the attendance app: rolls, justified absences (and the students' requests),
-moved or cancelled sessions, and the calendar feed's secret."""
+the planning (sessions created one by one or as a weekly series, edited, moved or cancelled),
+and the calendar feed's secret."""
 
-from collections.abc import Iterable
+import re
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time
 
 from django.core.exceptions import ValidationError
 from django.core.files import File
@@ -12,15 +14,16 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from enrolment import audit
 from enrolment.freeze import (
     SESSIONS_FROZEN,
     SESSIONS_INTO_PAST_FROZEN,
     ensure_open,
     ensure_open_locked,
 )
-from enrolment.models import UE, Enrolment, User
+from enrolment.models import UE, Enrolment, ProgrammeYear, StaffAssignment, User
 
-from . import feed_tokens, notifications
+from . import feed_tokens, notifications, rules
 from .models import Attendance, CalendarFeed, JustificationRequest, Session, SessionChange
 
 
@@ -223,11 +226,22 @@ def session_move(
     by: User,
 ) -> SessionChange:
     """Move a session (date, time, place); its students are e-mailed at once."""
+    if session.cancelled:
+        raise ValidationError(_("Cette séance est annulée : elle ne peut plus être déplacée."))
     session_ensure_open(session=session, new_end=end)
+    room = _room_code(site=site, room=room)
+    _check_times(start=start, end=end)
     change = _log(session, kind=SessionChange.Kind.MOVED, by=by, reason=reason)
     session.start, session.end, session.site, session.room = start, end, site, room
     session.full_clean()
     session.save(update_fields=["start", "end", "site", "room"])
+    audit.record(
+        by=by,
+        action="planning.session.move",
+        summary=f"Séance {_name(session)} déplacée du {_when(change.old_start, change.old_end)} "
+        f"au {_when(start, end)}, {_place(site, room)}",
+        programme_year=session.ue.programme_year,
+    )
     transaction.on_commit(lambda: notifications.session_changed(change=change))
     return change
 
@@ -235,12 +249,362 @@ def session_move(
 @transaction.atomic
 def session_cancel(*, session: Session, reason: str, by: User) -> SessionChange:
     """Cancel a session; it no longer counts in absence rates; students e-mailed at once."""
+    if Session.objects.filter(pk=session.pk, cancelled=True).exists():
+        raise ValidationError(_("Cette séance est déjà annulée."), code="cancelled")
     session_ensure_open(session=session)
     change = _log(session, kind=SessionChange.Kind.CANCELLED, by=by, reason=reason)
     session.cancelled = True
     session.save(update_fields=["cancelled"])
+    audit.record(
+        by=by,
+        action="planning.session.cancel",
+        summary=f"Séance {_name(session)} du {_when(session.start, session.end)} annulée",
+        programme_year=session.ue.programme_year,
+    )
     transaction.on_commit(lambda: notifications.session_changed(change=change))
     return change
+
+
+# ---- Planning: sessions created by the registrar -------------------------------------------
+
+_KEY = re.compile(r"S(\d+)")
+
+
+def _name(session: Session) -> str:
+    return f"{session.ue.code} {session.key}"
+
+
+def _when(start: datetime, end: datetime) -> str:
+    start, end = timezone.localtime(start), timezone.localtime(end)
+    return f"{start:%d/%m/%Y %H:%M}–{end:%H:%M}"
+
+
+def _place(site: str, room: str) -> str:
+    return f"{rules.SITES[rules.Site(site)].label} {room}"
+
+
+def _room_code(*, site: str, room: str) -> str:
+    """The room code as stored (``parse_room`` normalises it), or a French refusal."""
+    try:
+        parsed = rules.parse_room(code=room.strip(), site=rules.Site(site))
+    except rules.RoomCodeError as exc:
+        raise ValidationError({"room": exc.message}, code="room") from exc
+    except ValueError as exc:
+        raise ValidationError({"site": _("Choisissez un site de la liste.")}, code="site") from exc
+    return parsed.code
+
+
+def _check_times(*, start: datetime, end: datetime) -> None:
+    if end <= start:
+        raise ValidationError({"end": _("La fin doit suivre le début.")}, code="end")
+
+
+def _check_kind(*, kind: str, makeup: bool) -> None:
+    if kind not in Session.Kind.values:
+        raise ValidationError({"kind": _("Choisissez un type de séance.")}, code="kind")
+    if makeup and kind != Session.Kind.EXAMEN:
+        raise ValidationError(
+            {"makeup": _("Seul un examen peut être un rattrapage.")}, code="makeup"
+        )
+
+
+def _check_teachers(*, ue: UE, teachers: Collection[User]) -> None:
+    """Every teacher of a session teaches its UE (RULES.md §2: staff act on their UE only)."""
+    assigned = set(
+        StaffAssignment.objects.filter(ue=ue, user__in=teachers).values_list("user_id", flat=True)
+    )
+    strangers = sorted(
+        t.get_full_name() or t.get_username() for t in teachers if t.pk not in assigned
+    )
+    if strangers:
+        raise ValidationError(
+            {
+                "teachers": _(
+                    "%(names)s n'enseigne pas l'UE %(ue)s : affectez d'abord l'enseignant·e à l'UE."
+                )
+                % {"names": ", ".join(strangers), "ue": ue.code}
+            },
+            code="teachers",
+        )
+
+
+def _new_keys(ue: UE, count: int) -> list[str]:
+    """``count`` new keys S01, S02… after the highest of the UE's year: unique per UE and,
+    like the cohort file's keys, within the year."""
+    used = Session.objects.filter(ue__programme_year_id=ue.programme_year_id).values_list(
+        "key", flat=True
+    )
+    highest = max((int(m[1]) for k in used if (m := _KEY.fullmatch(k))), default=0)
+    return [f"S{n:02d}" for n in range(highest + 1, highest + 1 + count)]
+
+
+def _lock_year(ue: UE) -> None:
+    # Two registrars planning the same year get their keys one after the other.
+    list(ProgrammeYear.objects.select_for_update().filter(pk=ue.programme_year_id))
+
+
+def paris_datetime(day: date, at: time) -> datetime:
+    """A wall-clock time of the portal's zone (Europe/Paris), summer time included."""
+    return timezone.make_aware(datetime.combine(day, at), timezone.get_default_timezone())
+
+
+@transaction.atomic
+def session_create(
+    *,
+    ue: UE,
+    kind: str,
+    start: datetime,
+    end: datetime,
+    site: str,
+    room: str,
+    title: str = "",
+    makeup: bool = False,
+    teachers: Collection[User] = (),
+    by: User,
+) -> Session:
+    """Plan one session of ``ue``; refused in the past of a deliberated cohort (§7b)."""
+    sessions = _sessions_create(
+        ue=ue,
+        kind=kind,
+        spans=[(start, end)],
+        site=site,
+        room=room,
+        title=title,
+        makeup=makeup,
+        teachers=teachers,
+    )
+    session = sessions[0]
+    audit.record(
+        by=by,
+        action="planning.session.create",
+        summary=f"Séance {_name(session)} créée ({session.get_kind_display()}) : "
+        f"{_when(start, end)}, {_place(site, session.room)}",
+        programme_year=ue.programme_year,
+    )
+    return session
+
+
+@dataclass(frozen=True, kw_only=True)
+class SeriesPlan:
+    """A weekly series as the registrar typed it, read into its days (``rules.weekly_series``)."""
+
+    first: date
+    last: date
+    start_time: time
+    end_time: time
+    exceptions: tuple[date, ...] = ()
+
+    def days(self) -> rules.WeeklySeries:
+        """The series' days; ``ValidationError`` in French for a series that cannot be."""
+        try:
+            series = rules.weekly_series(
+                first=self.first, last=self.last, exceptions=self.exceptions
+            )
+        except rules.PlanningError as exc:
+            raise ValidationError({"last": exc.message}, code="series") from exc
+        if series.strays:
+            raise ValidationError(
+                {
+                    "exceptions": _(
+                        "Ces dates ne sont pas des jours de la série : %(days)s. Une série a "
+                        "lieu chaque semaine le même jour que la première date."
+                    )
+                    % {"days": ", ".join(f"{d:%d/%m/%Y}" for d in series.strays)}
+                },
+                code="strays",
+            )
+        if self.end_time <= self.start_time:
+            raise ValidationError({"end_time": _("La fin doit suivre le début.")}, code="end")
+        return series
+
+    def spans(self) -> list[tuple[datetime, datetime]]:
+        return [
+            (paris_datetime(d, self.start_time), paris_datetime(d, self.end_time))
+            for d in self.days().days
+        ]
+
+
+@transaction.atomic
+def session_series_create(
+    *,
+    ue: UE,
+    kind: str,
+    plan: SeriesPlan,
+    site: str,
+    room: str,
+    title: str = "",
+    makeup: bool = False,
+    teachers: Collection[User] = (),
+    by: User,
+) -> list[Session]:
+    """Plan a weekly series of sessions at the same time and place, all or nothing; one
+    journal line for the whole series."""
+    series = plan.days()
+    sessions = _sessions_create(
+        ue=ue,
+        kind=kind,
+        spans=plan.spans(),
+        site=site,
+        room=room,
+        title=title,
+        makeup=makeup,
+        teachers=teachers,
+    )
+    skipped = f", sauf le {', '.join(f'{d:%d/%m/%Y}' for d in series.skipped)}"
+    audit.record(
+        by=by,
+        action="planning.series.create",
+        summary=f"Série de {len(sessions)} séances {ue.code} ({sessions[0].get_kind_display()}) "
+        f"créée : {sessions[0].key} à {sessions[-1].key}, chaque semaine du "
+        f"{plan.first:%d/%m/%Y} au {plan.last:%d/%m/%Y}"
+        f"{skipped if series.skipped else ''}, {plan.start_time:%H:%M}–{plan.end_time:%H:%M}, "
+        f"{_place(site, sessions[0].room)}",
+        programme_year=ue.programme_year,
+    )
+    return sessions
+
+
+def _sessions_check(
+    *,
+    ue: UE,
+    kind: str,
+    spans: Sequence[tuple[datetime, datetime]],
+    site: str,
+    room: str,
+    makeup: bool,
+    teachers: Collection[User],
+    lock: bool,
+) -> str:
+    """Every refusal of a planned session, before anything is written; the room code as
+    stored."""
+    room = _room_code(site=site, room=room)
+    _check_kind(kind=kind, makeup=makeup)
+    for start, end in spans:
+        _check_times(start=start, end=end)
+    _check_teachers(ue=ue, teachers=teachers)
+    # RULES.md §7b: a deliberated cohort gets no session in its past (it would count as held).
+    earliest_end = min(end for _start, end in spans)
+    session_ensure_open(session=Session(ue=ue), new_end=earliest_end, lock=lock)
+    return room
+
+
+def session_series_check(
+    *,
+    ue: UE,
+    kind: str,
+    plan: SeriesPlan,
+    site: str,
+    room: str,
+    title: str = "",
+    makeup: bool = False,
+    teachers: Collection[User] = (),
+) -> rules.WeeklySeries:
+    """What ``session_series_create`` would refuse, without writing: the preview's check.
+    Returns the series' days."""
+    series = plan.days()
+    _sessions_check(
+        ue=ue,
+        kind=kind,
+        spans=plan.spans(),
+        site=site,
+        room=room,
+        makeup=makeup,
+        teachers=teachers,
+        lock=False,
+    )
+    return series
+
+
+def _sessions_create(
+    *,
+    ue: UE,
+    kind: str,
+    spans: Sequence[tuple[datetime, datetime]],
+    site: str,
+    room: str,
+    title: str,
+    makeup: bool,
+    teachers: Collection[User],
+) -> list[Session]:
+    """Check everything before writing anything, then create the sessions and their teachers."""
+    _lock_year(ue)
+    room = _sessions_check(
+        ue=ue,
+        kind=kind,
+        spans=spans,
+        site=site,
+        room=room,
+        makeup=makeup,
+        teachers=teachers,
+        lock=True,
+    )
+    sessions = [
+        Session(
+            ue=ue,
+            key=key,
+            title=title.strip(),
+            kind=kind,
+            makeup=makeup,
+            start=start,
+            end=end,
+            site=site,
+            room=room,
+        )
+        for key, (start, end) in zip(_new_keys(ue, len(spans)), spans, strict=True)
+    ]
+    for session in sessions:
+        session.full_clean()
+    created = Session.objects.bulk_create(sessions)
+    if teachers:
+        links = [
+            Session.teachers.through(session_id=s.pk, user_id=t.pk)
+            for s in created
+            for t in teachers
+        ]
+        Session.teachers.through.objects.bulk_create(links)
+    return created
+
+
+@transaction.atomic
+def session_edit(
+    *,
+    session: Session,
+    title: str,
+    kind: str,
+    makeup: bool,
+    teachers: Collection[User],
+    by: User,
+) -> bool:
+    """Change what a session is (title, kind, make-up, teachers), not when or where: moves go
+    through ``session_move`` so students are told. Refused for a frozen session (§7b).
+    Returns whether anything changed."""
+    session_ensure_open(session=session)
+    _check_kind(kind=kind, makeup=makeup)
+    _check_teachers(ue=session.ue, teachers=teachers)
+    before = set(session.teachers.values_list("pk", flat=True))
+    after = {t.pk for t in teachers}
+    title = title.strip()
+    fields = {"title": title, "kind": kind, "makeup": makeup}
+    changed = [name for name, value in fields.items() if getattr(session, name) != value]
+    if not changed and before == after:
+        return False
+    for name in changed:
+        setattr(session, name, fields[name])
+    session.full_clean()
+    if changed:
+        session.save(update_fields=changed)
+    if before != after:
+        session.teachers.set(teachers)
+    names = ", ".join(sorted(t.get_full_name() or t.get_username() for t in teachers)) or "aucun"
+    audit.record(
+        by=by,
+        action="planning.session.edit",
+        summary=f"Séance {_name(session)} modifiée : {session.get_kind_display()}"
+        f"{' (rattrapage)' if session.makeup else ''}, « {session.title or '—'} », "
+        f"enseignant·es : {names}",
+        programme_year=session.ue.programme_year,
+    )
+    return True
 
 
 def session_ensure_open(
