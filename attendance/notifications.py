@@ -14,7 +14,8 @@ from .selectors import absence_rates, ue_enrolments
 
 
 def session_changed(*, change: SessionChange) -> int:
-    """E-mail every student of the session's UE at once (one e-mail per change)."""
+    """E-mail every student of the session's UE at once (one e-mail per change), except those
+    who turned these e-mails off (``User.notify_sessions``)."""
     session = change.session
     cancelled = change.kind == SessionChange.Kind.CANCELLED
     context = {
@@ -27,6 +28,8 @@ def session_changed(*, change: SessionChange) -> int:
     sent = 0
     for enrolment in ue_enrolments(session.ue):
         student = enrolment.student
+        if not student.user.notify_sessions:
+            continue
         sent += notify_once(
             key=f"session-change:{change.pk}:{enrolment.pk}",
             recipient=student.user,
@@ -38,7 +41,8 @@ def session_changed(*, change: SessionChange) -> int:
 
 def absence_thresholds(*, enrolments: Sequence[Enrolment]) -> int:
     """E-mail a student whose absence rate reached 15 % (3/4 of the threshold) or went past
-    the threshold: once per threshold and enrolment."""
+    the threshold: once per threshold and enrolment. The warning may be turned off
+    (``User.notify_absences``); the défaillance notice, which excludes from the exam, may not."""
     sent = 0
     rates = absence_rates(list(enrolments))
     link = absolute_url(reverse("attendance:student-attendance"))
@@ -46,7 +50,7 @@ def absence_thresholds(*, enrolments: Sequence[Enrolment]) -> int:
         rate = rates[enrolment.pk]
         student = enrolment.student
         levels = []
-        if rate.warning:
+        if rate.warning and student.user.notify_absences:
             levels.append("warning")
         if rate.defaillant:
             levels.append("defaillant")

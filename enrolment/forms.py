@@ -93,3 +93,15 @@ class ProfileForm(forms.ModelForm):
         value = str(self.cleaned_data.get("address", ""))
         lines = value.replace("\r\n", "\n").split("\n")
         return ", ".join(line.strip() for line in lines if line.strip())
+
+
+class NotificationPreferencesForm(forms.Form):
+    """The e-mails a student may turn off (the legal ones are always sent)."""
+
+    notify_grades = forms.BooleanField(label=_("Notes publiées"), required=False)
+    notify_sessions = forms.BooleanField(label=_("Séance déplacée ou annulée"), required=False)
+    notify_absences = forms.BooleanField(
+        label=_("Alerte d'absences"),
+        required=False,
+        help_text=_("Quand votre taux d'absence approche du seuil de défaillance."),
+    )

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from lib.links import absolute_url
 
+from . import audit
 from .freeze import ENROLMENTS_FROZEN, UES_FROZEN, ensure_open_locked
 from .models import (
     UE,
@@ -69,13 +70,16 @@ def invitation_link(*, user: User) -> str:
     return absolute_url(path)
 
 
-def invitation_send(*, user: User) -> None:
-    """E-mail the invitation after the transaction commits (no mail for a rolled-back enrolment)."""
+def invitation_send(*, user: User, template: str = "invitation") -> None:
+    """E-mail the invitation after the transaction commits (no mail for a rolled-back enrolment).
+
+    ``template``: the students' e-mail, or « invitation_teacher » for a teacher's account.
+    """
     address = user.email or getattr(getattr(user, "student", None), "email", "")
     if not address:
         return
     subject, body = render_email(
-        "invitation",
+        template,
         {
             "user": user,
             "link": invitation_link(user=user),
@@ -351,3 +355,30 @@ def refund_record(
     payment.full_clean()
     payment.save()
     return payment
+
+
+@transaction.atomic
+def notification_preferences_set(
+    *, user: User, grades: bool, sessions: bool, absences: bool
+) -> User:
+    """Record which optional e-mails ``user`` wants; the legal ones (invitation, password,
+    exclusion from the exam or défaillance, certificate issued) are sent whatever they say."""
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    wanted = {"notify_grades": grades, "notify_sessions": sessions, "notify_absences": absences}
+    changed = [name for name, value in wanted.items() if getattr(locked, name) != value]
+    for name in changed:
+        setattr(locked, name, wanted[name])
+        setattr(user, name, wanted[name])
+    if changed:
+        locked.save(update_fields=changed)
+        yes_no = {True: "oui", False: "non"}
+        audit.record(
+            by=user,
+            action="account.notifications.set",
+            summary=(
+                f"Préférences d'e-mail de {user.get_full_name() or user.username} : "
+                f"notes publiées {yes_no[grades]}, séance déplacée ou annulée "
+                f"{yes_no[sessions]}, alerte d'absences {yes_no[absences]}"
+            ),
+        )
+    return locked

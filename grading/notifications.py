@@ -9,10 +9,11 @@ from .models import Assessment, Grade
 
 
 def grades_published(*, assessment: Assessment) -> int:
-    """E-mail every student with a published grade of the assessment, once each."""
-    grades = Grade.objects.filter(assessment=assessment, published=True).select_related(
-        "enrolment__student__user"
-    )
+    """E-mail every student with a published grade of the assessment, once each, unless they
+    turned these e-mails off (``User.notify_grades``)."""
+    grades = Grade.objects.filter(
+        assessment=assessment, published=True, enrolment__student__user__notify_grades=True
+    ).select_related("enrolment__student__user")
     sent = 0
     context = {
         "ue": assessment.ue,
