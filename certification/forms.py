@@ -8,7 +8,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from enrolment.models import UE, ProgrammeYear
 from enrolment.validators import check_free_text
+
+from .audiences import AUDIENCE_HELP, Audience
 
 VERIFY_MAX_BYTES = 10 * 1024 * 1024
 
@@ -195,3 +198,64 @@ class VerifyUploadForm(forms.Form):
         if document.size > verify_max_bytes():
             raise forms.ValidationError(_("Fichier trop volumineux."))
         return document
+
+
+def _ue_label(ue: UE) -> str:
+    return f"{ue.code} — {ue.title} ({ue.programme_year})"
+
+
+@check_free_text
+class MessageForm(forms.Form):
+    """A message from the portal: promotion, audience (and UE), subject, text.
+
+    ``ues``: the UE the author may write to (a teacher's own UE); a teacher chooses only « les
+    élèves d'une UE ». The service checks the same again (``messaging.check_author``).
+    """
+
+    programme_year = forms.ModelChoiceField(
+        label=_("Promotion"), queryset=ProgrammeYear.objects.none(), empty_label=None
+    )
+    audience = forms.ChoiceField(
+        label=_("Destinataires"), choices=Audience.choices, widget=forms.RadioSelect
+    )
+    ue = forms.ModelChoiceField(
+        label=_("UE"),
+        queryset=UE.objects.none(),
+        required=False,
+        help_text=_("Pour « Les élèves d'une UE » seulement."),
+    )
+    subject = forms.CharField(label=_("Objet"), max_length=200)
+    body = forms.CharField(
+        label=_("Message"),
+        widget=forms.Textarea(attrs={"rows": 10}),
+        max_length=10000,
+        help_text=_(
+            "Texte brut. Un pied de message est ajouté : qui l'écrit, depuis le portail, et "
+            "que l'élève le reçoit en tant qu'élève de la promotion."
+        ),
+    )
+    expected = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=0)
+
+    def __init__(self, *args: Any, years: Any, ues: Any, registrar: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["programme_year"].queryset = years  # type: ignore[attr-defined]
+        self.fields["ue"].queryset = ues  # type: ignore[attr-defined]
+        self.fields["ue"].label_from_instance = lambda ue: (
+            f"{ue.code} — {ue.title} ({ue.programme_year})"
+        )  # type: ignore[attr-defined]
+        choices = Audience.choices if registrar else [(Audience.UE.value, Audience.UE.label)]
+        self.fields["audience"].choices = [  # type: ignore[attr-defined]
+            (value, f"{label} — {AUDIENCE_HELP[Audience(value)]}") for value, label in choices
+        ]
+        if not registrar:
+            self.fields["audience"].initial = Audience.UE.value
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("audience") == Audience.UE:
+            ue, py = data.get("ue"), data.get("programme_year")
+            if ue is None:
+                self.add_error("ue", _("Choisissez l'UE."))
+            elif py is not None and ue.programme_year_id != py.pk:
+                self.add_error("ue", _("Cette UE n'appartient pas à la promotion choisie."))
+        return data

@@ -1,5 +1,5 @@
-"""Bulk issuance in the background (Django's tasks API; ``django_tasks_db`` backend, run by
-``manage.py worker``): the tasks, and what queues them.
+"""Background work (Django's tasks API; ``django_tasks_db`` backend, run by ``manage.py worker``):
+bulk issuance and messages from the portal: the tasks, and what queues them.
 
 Queueing lives here, beside the tasks, so that services never import this module: the
 imports run one way, tasks → bulk → services.
@@ -8,9 +8,9 @@ imports run one way, tasks → bulk → services.
 from django.db import transaction
 from django.tasks import task
 
-from enrolment.models import ProgrammeYear, User
+from enrolment.models import UE, Message, ProgrammeYear, User
 
-from . import bulk
+from . import bulk, messaging
 from .models import BulkIssueChunk, BulkIssueJob
 
 
@@ -57,3 +57,44 @@ def _enqueue(chunks: list[BulkIssueChunk]) -> None:
         chunk.task_id = str(result.id)[:64]
     with transaction.atomic():
         BulkIssueChunk.objects.bulk_update(chunks, ["task_id"], batch_size=500)
+
+
+@task()
+def send_message(message_id: int) -> dict[str, int]:
+    """Send a portal message to its recipients not sent yet; safe to run again."""
+    message = messaging.message_send(message_id=message_id)
+    progress = messaging.progress_of(message)
+    return {"sent": progress.sent, "total": progress.total}
+
+
+def message_start(
+    *,
+    author: User,
+    programme_year: ProgrammeYear,
+    audience: str,
+    subject: str,
+    body: str,
+    ue: UE | None = None,
+    expected_count: int | None = None,
+) -> Message:
+    """Keep the message and its recipients (``messaging.message_create``), then queue it."""
+    message = messaging.message_create(
+        author=author,
+        programme_year=programme_year,
+        audience=audience,
+        subject=subject,
+        body=body,
+        ue=ue,
+        expected_count=expected_count,
+    )
+    send_message.enqueue(message.pk)
+    message.refresh_from_db()
+    return message
+
+
+def message_retry(*, message: Message, by: User) -> Message:
+    """« Relancer l'envoi »: queue the message again; recipients already sent are skipped."""
+    message = messaging.message_retry(message=message, by=by)
+    send_message.enqueue(message.pk)
+    message.refresh_from_db()
+    return message
