@@ -1,8 +1,10 @@
-from .views import registrar, staff, student
+from .views import planning, registrar, signing, staff, student
 
 app_name = "attendance"
 urlpatterns = [
     *student.urlpatterns,
     *staff.urlpatterns,
     *registrar.urlpatterns,
+    *planning.urlpatterns,
+    *signing.urlpatterns,
 ]

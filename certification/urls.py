@@ -1,4 +1,13 @@
-from .views import documents, public, registrar, staff, student
+from .views import (
+    documents,
+    messages,
+    official_export,
+    public,
+    registrar,
+    staff,
+    student,
+    year_opening,
+)
 
 app_name = "certification"
 urlpatterns = [
@@ -7,4 +16,7 @@ urlpatterns = [
     *student.urlpatterns,
     *staff.urlpatterns,
     *registrar.urlpatterns,
+    *messages.urlpatterns,
+    *official_export.urlpatterns,
+    *year_opening.urlpatterns,
 ]

@@ -38,12 +38,16 @@ MENUS: dict[str, tuple[tuple[StrOrPromise, str], ...]] = {
     "teacher": (
         (_("Mes UE"), "certification:staff-home"),
         (_("Assiduité"), "attendance:staff-sessions"),
+        (_("Messages"), "certification:messages"),
     ),
     "registrar": (
         (_("Scolarité"), "enrolment:registrar-home"),
+        (_("Catalogue"), "enrolment:registrar-catalogue"),
+        (_("Planning"), "attendance:registrar-planning"),
         (_("Inscriptions"), "enrolment:registrar-enrolments"),
         (_("Jury"), "certification:registrar-juries"),
         (_("Certificats"), "certification:registrar-certificates"),
+        (_("Messages"), "certification:messages"),
         (_("Justificatifs"), "attendance:registrar-justifications"),
     ),
 }

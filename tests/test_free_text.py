@@ -31,6 +31,14 @@ STRICT_OR_SYSTEM = {
     "enrolment.ProgrammeYear.year",  # 2024-2025
     "enrolment.Notification.key",  # written by enrolment.notifications, read-only in the admin
     "enrolment.Notification.subject",
+    # Written by the services from checked data, read-only in the admin (issue 13).
+    "enrolment.AuditEntry.action",  # a dotted name chosen by the code
+    "enrolment.AuditEntry.summary",  # built from fields that carry the rule themselves
+    "enrolment.RosterImport.filename",  # the upload's name, shown escaped
+    "enrolment.RosterImport.sha256",
+    "enrolment.RosterImport.error",
+    "enrolment.Message.audience",  # the label of the audience the service chose
+    "enrolment.MessageRecipient.email",  # copied from the account's checked address
 }
 
 
