@@ -93,6 +93,15 @@ def roll_record(*, session: Session, entries: Iterable[RollEntry], by: User) -> 
         Enrolment.objects.filter(pk__in=touched).select_related("student__user", "programme_year")
     )
     transaction.on_commit(lambda: notifications.absence_thresholds(enrolments=enrolments))
+    absent = sum(1 for e in entries if e.presence == Attendance.Presence.ABSENT)
+    late = sum(1 for e in entries if e.presence == Attendance.Presence.LATE)
+    audit.record(
+        by=by,
+        action="attendance.roll.record",
+        summary=f"Appel de {session.ue.code} {session.key} du "
+        f"{timezone.localtime(session.start):%d/%m/%Y} : {absent} absence(s), {late} retard(s)",
+        programme_year=session.ue.programme_year,
+    )
     return len(to_create) + len(to_update)
 
 

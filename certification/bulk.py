@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from enrolment import audit
 from enrolment.models import Enrolment, ProgrammeYear, User
 
 from .models import BulkIssueChunk, BulkIssueJob
@@ -46,6 +47,13 @@ def job_create(*, programme_year: ProgrammeYear, by: User | None) -> BulkIssueJo
         )
         _chunks_create(job, plan.to_issue)
         _job_refresh(job.pk)
+        audit.record(
+            by=by,
+            action="certificates.bulk.start",
+            summary=f"Délivrance en lot lancée pour {programme_year} : "
+            f"{len(plan.to_issue)} certificat{'s' if len(plan.to_issue) > 1 else ''} à délivrer",
+            programme_year=programme_year,
+        )
     job.refresh_from_db()
     return job
 

@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from enrolment import audit
 from enrolment.models import Enrolment, ProgrammeYear, User
 from enrolment.rules import JuryDecision
 from enrolment.services import parcours_certificate_add, parcours_certificate_remove
@@ -153,6 +154,17 @@ def jury_deliberate(
     if locked_year.frozen_at is None:
         ProgrammeYear.objects.filter(pk=programme_year.pk).update(frozen_at=timezone.now())
     grades_lock(enrolments=enrolments, by=by, reason=reason or JURY_LOCK_REASON)
+    counts = ", ".join(
+        f"{sum(1 for d in decisions.values() if d == decision)} {decision.label}"
+        for decision in JuryDecision
+    )
+    audit.record(
+        by=by,
+        action="jury.deliberation.record",
+        summary=f"Délibération n° {sequence} de {programme_year} : "
+        f"{counts}" + (f" — {reason}" if reason else ""),
+        programme_year=programme_year,
+    )
     logger.info(
         "jury %s deliberated (PV %s) by %s", programme_year, sequence, getattr(by, "pk", None)
     )
@@ -168,7 +180,16 @@ def jury_grade_unlock(*, grade: Grade, by: User, reason: str) -> None:
         raise CertificationError(["Un motif est obligatoire pour déverrouiller une note."])
     if not grade.locked:
         raise CertificationError(["Cette note n'est pas verrouillée."])
-    grade_unlock(grade=grade, by=by, reason=reason, for_correction=True)
+    with transaction.atomic():
+        grade_unlock(grade=grade, by=by, reason=reason, for_correction=True)
+        enrolment = grade.enrolment
+        audit.record(
+            by=by,
+            action="jury.grade.unlock",
+            summary=f"Note de {enrolment.student.number} en {grade.assessment.ue.code} "
+            f"{grade.assessment.key} déverrouillée pour correction : {reason.strip()}",
+            programme_year=enrolment.programme_year,
+        )
 
 
 def _certificate_number(programme_year: ProgrammeYear, sequence: int) -> str:
@@ -277,6 +298,13 @@ def _certificate_numbered(
             title=f"{py.programme.title} ({py.programme.code})",
             obtained_in=day.year,
         )
+        audit.record(
+            by=by,
+            action="certificates.certificate.issue",
+            summary=f"Certificat {number} délivré à {enrolment.student.last_name.upper()} "
+            f"{enrolment.student.first_name} ({enrolment.student.number})",
+            programme_year=py,
+        )
     logger.info("certificate %s numbered for enrolment %s", number, enrolment.pk)
     return certificate
 
@@ -347,6 +375,12 @@ def certificate_revoke(*, certificate: Certificate, by: User, reason: str) -> Ce
     locked.revoked_by = by
     locked.save(update_fields=["revoked_at", "revoked_reason", "revoked_by"])
     parcours_certificate_remove(number=locked.number)
+    audit.record(
+        by=by,
+        action="certificates.certificate.revoke",
+        summary=f"Certificat {locked.number} révoqué : {locked.revoked_reason}",
+        programme_year=locked.programme_year,
+    )
     logger.info("certificate %s revoked by %s", locked.number, by.pk)
     return locked
 

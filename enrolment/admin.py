@@ -254,7 +254,9 @@ class EnrolmentAdmin(admin.ModelAdmin):
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         # The UE go through the service, which refuses them for a frozen cohort.
         if "ues" in form.cleaned_data:
-            services.enrolment_set_ues(enrolment=form.instance, ues=form.cleaned_data["ues"])
+            services.enrolment_set_ues(
+                enrolment=form.instance, ues=form.cleaned_data["ues"], by=request.user
+            )
         for formset in formsets:
             self.save_formset(request, form, formset, change=change)
 

@@ -11,11 +11,15 @@ from .models import AuditEntry
 
 FAMILY_LABELS = {
     "account": _("Comptes et préférences"),
+    "attendance": _("Assiduité"),
     "catalogue": _("Catalogue"),
-    "lists": _("Listes officielles"),
+    "certificates": _("Certificats"),
+    "enrolment": _("Inscriptions et listes officielles"),
+    "fees": _("Frais et paiements"),
+    "grades": _("Notes"),
+    "jury": _("Jury"),
     "messages": _("Messages"),
     "planning": _("Planning"),
-    "roster": _("Listes officielles"),
     "staff": _("Enseignants"),
 }
 

@@ -152,10 +152,10 @@ class EnrolDefaults:
 
 def enrol_defaults(*, programme_year_id: int | None = None) -> EnrolDefaults:
     """The promotion asked for, else the only one still open (not deliberated); all its UE;
-    and the fees most of its students were enrolled with.
+    and its standard fees (``ProgrammeYear.fees``, set in the catalogue).
 
-    No fee amount is written anywhere per promotion, so the usual one is read from the
-    promotion's enrolments; with none yet, the field stays empty for the registrar to fill.
+    A promotion whose standard fees were never set (0) falls back on the fees most of its
+    students were enrolled with; with none yet, the field stays empty for the registrar.
     """
     years = ProgrammeYear.objects.select_related("programme")
     if programme_year_id is not None:
@@ -165,7 +165,7 @@ def enrol_defaults(*, programme_year_id: int | None = None) -> EnrolDefaults:
         chosen = open_years[0] if len(open_years) == 1 else None
     if chosen is None:
         return EnrolDefaults(programme_year=None, ues=[], fees_due=None)
-    usual = (
+    usual = chosen.fees or (
         Enrolment.objects.filter(programme_year=chosen)
         .order_by()
         .values("fees_due")

@@ -15,7 +15,7 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
@@ -35,7 +35,7 @@ from .models import (
     User,
 )
 from .notifications import recipient_language, render_email
-from .rules import EnrolmentStatus, check_transition
+from .rules import STATUS_LABELS, EnrolmentStatus, check_transition, format_euros
 from .selectors import email_in_use
 from .validators import normalise_email
 
@@ -215,9 +215,20 @@ def enrolment_create(
         by=by,
         reason="Inscription enregistrée par la scolarité",
     )
+    audit.record(
+        by=by,
+        action="enrolment.enrolment.create",
+        summary=f"Inscription de {_who(student)} en {programme_year} "
+        f"({', '.join(sorted(ue.code for ue in chosen))}), frais dus {format_euros(fees_due)}",
+        programme_year=programme_year,
+    )
     if invite:
         invitation_send(user=student.user)
     return enrolment
+
+
+def _who(student: StudentProfile) -> str:
+    return f"{student.last_name.upper()} {student.first_name} ({student.number})"
 
 
 @transaction.atomic
@@ -244,12 +255,19 @@ def enrolment_transition(
     _status_change(
         enrolment=locked, from_status=previous, to_status=locked.status, by=by, reason=reason
     )
+    audit.record(
+        by=by,
+        action="enrolment.enrolment.status",
+        summary=f"Inscription de {_who(locked.student)} : "
+        f"{STATUS_LABELS[EnrolmentStatus(previous)]} → {STATUS_LABELS[target_status]} ({reason})",
+        programme_year=locked.programme_year,
+    )
     enrolment.status = locked.status
     return locked
 
 
 @transaction.atomic
-def enrolment_set_ues(*, enrolment: Enrolment, ues: Iterable[UE]) -> None:
+def enrolment_set_ues(*, enrolment: Enrolment, ues: Iterable[UE], by: User | None = None) -> None:
     """Set the UE of an enrolment; refused with ``FrozenError`` once the jury has deliberated
     (RULES.md §7b), unless the set is unchanged."""
     chosen = list(ues)
@@ -262,6 +280,13 @@ def enrolment_set_ues(*, enrolment: Enrolment, ues: Iterable[UE]) -> None:
         return
     ensure_open_locked(enrolment.programme_year_id, UES_FROZEN)
     enrolment.ues.set(chosen)
+    audit.record(
+        by=by,
+        action="enrolment.enrolment.ues",
+        summary=f"UE de l'inscription de {_who(enrolment.student)} : "
+        f"{', '.join(sorted(ue.code for ue in chosen))}",
+        programme_year=enrolment.programme_year,
+    )
 
 
 @transaction.atomic
@@ -279,6 +304,14 @@ def programme_year_set_jury_date(
     locked.full_clean()
     locked.save(update_fields=["jury_planned_on"])
     programme_year.jury_planned_on = jury_planned_on
+    if previous != jury_planned_on:
+        audit.record(
+            by=by,
+            action="jury.date.set",
+            summary=f"Date prévue du jury de {locked} : "
+            + (jury_planned_on.strftime("%d/%m/%Y") if jury_planned_on else "retirée"),
+            programme_year=locked,
+        )
     logger.info(
         "planned jury date of %s set from %s to %s by %s",
         locked.pk,
@@ -294,8 +327,17 @@ def fees_set(*, enrolment: Enrolment, fees_due: Decimal, by: User | None) -> Enr
     if fees_due < 0:
         raise EnrolmentError("Les frais dus ne peuvent pas être négatifs.")
     locked = Enrolment.objects.select_for_update().get(pk=enrolment.pk)
+    previous = locked.fees_due
     locked.fees_due = fees_due
     locked.save(update_fields=["fees_due"])
+    if previous != fees_due:
+        audit.record(
+            by=by,
+            action="fees.fees.set",
+            summary=f"Frais dus par {_who(locked.student)} : {format_euros(previous)} "
+            f"→ {format_euros(fees_due)}",
+            programme_year=locked.programme_year,
+        )
     logger.info(
         "fees of enrolment %s set to %s by %s", locked.pk, fees_due, getattr(by, "pk", None)
     )
@@ -325,7 +367,21 @@ def payment_record(
     )
     payment.full_clean()
     payment.save()
+    _payment_audit(payment, by=by, action="fees.payment.record", what="Paiement")
     return payment
+
+
+def _payment_audit(payment: Payment, *, by: User | None, action: str, what: str) -> None:
+    enrolment = payment.enrolment
+    with translation.override("fr"):  # the journal is written in French, whoever writes
+        means = str(payment.get_means_display())
+    audit.record(
+        by=by,
+        action=action,
+        summary=f"{what} de {format_euros(abs(payment.amount))} pour {_who(enrolment.student)} "
+        f"({means}, {payment.date:%d/%m/%Y})" + (f" : {payment.reason}" if payment.reason else ""),
+        programme_year=enrolment.programme_year,
+    )
 
 
 @transaction.atomic
@@ -354,6 +410,7 @@ def refund_record(
     )
     payment.full_clean()
     payment.save()
+    _payment_audit(payment, by=by, action="fees.refund.record", what="Remboursement")
     return payment
 
 

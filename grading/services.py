@@ -396,7 +396,7 @@ def assessment_publish(
     grades = list(
         Grade.objects.select_for_update().filter(assessment=assessment, under_correction=False)
     )
-    return _flag_change(
+    count = _flag_change(
         grades=grades,
         field_name="published",
         value=True,
@@ -405,6 +405,16 @@ def assessment_publish(
         source=source,
         reason="",
     )
+    if count and source == Source.PUBLICATION:
+        ue = assessment.ue
+        audit.record(
+            by=by,
+            action="grades.assessment.publish",
+            summary=f"{count} note{'s' if count > 1 else ''} publiée{'s' if count > 1 else ''} "
+            f"en {ue.code} {assessment.key} ({assessment.title})",
+            programme_year=ue.programme_year,
+        )
+    return count
 
 
 @transaction.atomic
@@ -501,7 +511,23 @@ def grid_save(*, assessment: Assessment, rows: Iterable[GradeChange], by: User) 
     """
     changes = list(rows)
     makeup_ensure_entitled(assessment=assessment, enrolment_ids=[c.enrolment_id for c in changes])
-    return grades_apply(changes=changes, by=by, source=Source.GRID)
+    report = grades_apply(changes=changes, by=by, source=Source.GRID)
+    _entry_audit(assessment, report, by=by, how="grille de saisie")
+    return report
+
+
+def _entry_audit(assessment: Assessment, report: ApplyReport, *, by: User, how: str) -> None:
+    """One journal line per grid save or import (each mark is in its own history)."""
+    if not report.created and not report.changed:
+        return
+    ue = assessment.ue
+    audit.record(
+        by=by,
+        action="grades.entry.save",
+        summary=f"Notes de {ue.code} {assessment.key} ({how}) : {report.created} saisie(s), "
+        f"{report.changed} modifiée(s)",
+        programme_year=ue.programme_year,
+    )
 
 
 @transaction.atomic
@@ -526,9 +552,11 @@ def import_apply(
         for enrolment_id, status, value, report, version in payload.get("changes", [])
     ]
     makeup_ensure_entitled(assessment=assessment, enrolment_ids=[c.enrolment_id for c in changes])
-    return grades_apply(
+    report = grades_apply(
         changes=changes, by=by, source=Source.IMPORT, reason=f"Import {filename}"[:500]
     )
+    _entry_audit(assessment, report, by=by, how=f"import de {filename}"[:120])
+    return report
 
 
 def grades_publish(*, assessment: Assessment, by: User) -> int:

@@ -351,7 +351,9 @@ def enrolment_ues(request: HttpRequest, enrolment_id: int) -> HttpResponse:
     form = UEForm(request.POST, programme_year=enrolment.programme_year)
     if form.is_valid():
         try:
-            services.enrolment_set_ues(enrolment=enrolment, ues=form.cleaned_data["ues"])
+            services.enrolment_set_ues(
+                enrolment=enrolment, ues=form.cleaned_data["ues"], by=request.user
+            )
         except (services.EnrolmentError, FrozenError) as exc:
             form.add_error(None, exc.message)
         else:

@@ -214,6 +214,14 @@ def test_with_two_open_promotions_nothing_is_preselected_and_no_fee_is_invented(
     assert form["fees_due"].value() in (None, "")
 
 
+def test_the_standard_fees_of_the_catalogue_win_over_the_usual_ones(client):
+    open_year, _ues, _frozen = _two_years()
+    open_year.fees = Decimal("1350.00")
+    open_year.save(update_fields=["fees"])
+    form = _enrol_form(client)
+    assert form["fees_due"].value() == Decimal("1350.00")
+
+
 def test_a_promotion_without_students_leaves_the_fees_empty(client):
     year = ProgrammeYearFactory(year="2025-2026")
     UEFactory(programme_year=year)
