@@ -650,3 +650,10 @@ def test_the_week_view_reads_a_fixed_number_of_queries(
         )
     with django_assert_max_num_queries(len(few.captured_queries)):
         registrar_client.get(url, params)
+
+
+def test_the_session_page_links_to_its_signing_sheet(registrar_client, world):
+    session = create(world)
+    page = registrar_client.get(reverse("attendance:registrar-session", args=[session.pk]))
+    sheet = reverse("attendance:session-signing-sheet", args=[session.pk])
+    assert f'href="{sheet}">Feuille d\'émargement (PDF)</a>' in page.content.decode()
