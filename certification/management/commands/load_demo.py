@@ -21,7 +21,11 @@ from django.db import transaction
 from django.test.utils import override_settings
 from django.utils.translation import ngettext
 
+from attendance.models import Session
+from attendance.services import session_edit
+from certification.audiences import Audience
 from certification.interchange import CohortImportError, cohort_file_import, find_programme_year
+from certification.messaging import message_create, message_send
 from certification.models import Certificate, Jury
 from certification.services import (
     CertificationError,
@@ -35,6 +39,7 @@ from enrolment.catalogue import programme_year_save, ue_save
 from enrolment.models import (
     UE,
     Enrolment,
+    Message,
     PriorDiploma,
     ProgrammeYear,
     StaffAssignment,
@@ -42,6 +47,8 @@ from enrolment.models import (
     User,
 )
 from enrolment.rules import JuryDecision
+from enrolment.services import notification_preferences_set
+from enrolment.staffing import assignment_add, assignment_remove, teacher_invite
 from grading.models import Assessment, Grade, GradeHistory
 from grading.services import GradeChange, GradeWriteError, assessment_publish, grades_apply
 from lib.formats import money
@@ -86,6 +93,48 @@ CIVIL_ERROR_REASON = (
     "Erreur d'état civil : date de naissance erronée (3 novembre 1987 au lieu du 11 mars "
     "1987) ; un nouveau certificat est délivré"
 )
+# The year's set-up (issue 13): what the registrar's new pages show on the demo.
+NEXT_YEAR = "2025-2026"  # left unopened: the walkthrough opens it (docs/demo.md)
+ROSTER_SAMPLE = "demo/liste-officielle-2025-2026.xlsx"
+# Invited, never activated; first given RSV206 by mistake, then RSV207 (the history shows it).
+INVITED = {"email": "claire.morel@lecnam.net", "first_name": "Claire", "last_name": "Morel"}
+# Inès Roux, in the absence-alert band (18 %), turned the alert e-mails off.
+NO_ABSENCE_ALERTS = "2400110"
+# Two messages, sent when load_demo runs: (author, UE or None for the whole promotion, subject,
+# body). Their e-mails go nowhere (dummy backend); the recipients are marked sent.
+MESSAGES = (
+    (
+        "scolarite",
+        None,
+        "Calendrier des examens de juin",
+        "Bonjour,\n\n"
+        "Voici le calendrier des examens de juin :\n"
+        "- samedi 7 juin 2025, 9 h – 11 h : RSV207, soutenance de projet (Conté, salle "
+        "35.2.14) ;\n"
+        "- samedi 21 juin 2025, 9 h – 12 h : rattrapage de RSV206, examen écrit (Conté, salle "
+        "31.1.12) ;\n"
+        "- samedi 28 juin 2025, 9 h – 11 h : rattrapage de RSV207, soutenance de projet "
+        "(Saint-Martin, salle 21.2.32).\n\n"
+        "Les rattrapages sont réservés aux élèves absent·es avec justificatif à l'épreuve "
+        "d'origine ; chacun·e trouve ses convocations dans « Documents » sur le portail. Le "
+        "jury se réunira le vendredi 4 juillet 2025.\n\n"
+        "Bien cordialement,\n"
+        "La scolarité de l'EPN12",
+    ),
+    (
+        "enseignant206",
+        "RSV206",
+        "Séminaire du 7 avril : à préparer",
+        "Bonjour à toutes et à tous,\n\n"
+        "Pour le séminaire « Mesurer l'impact social » du lundi 7 avril (9 h – 14 h, "
+        "Saint-Martin, salle 21.2.32), apportez le rapport d'activité ou d'impact d'une "
+        "structure de l'ESS que vous connaissez : nous les analyserons en petits groupes.\n\n"
+        "À lundi,\n"
+        "L'enseignant·e de RSV206",
+    ),
+)
+DUMMY_MAIL = {"default": {"BACKEND": "django.core.mail.backends.dummy.EmailBackend"}}
+
 PAST_LOGINS = {
     "2300202": "certificat révoqué (état civil) et remplacé",
     "2300206": "note corrigée, ajournée par le rectificatif, certificat révoqué",
@@ -176,6 +225,8 @@ class Command(BaseCommand):
         self.stdout.write(self._past_cohort())
         self.stdout.write(self._catalogue())
         accounts += self._past_accounts()
+        for line in self._year_setup():
+            self.stdout.write(line)
         self.stdout.write("")
         self.stdout.write("Comptes de démonstration (identifiant ou adresse e-mail) :")
         width = max(len(u) for u, _, _ in accounts)
@@ -205,19 +256,25 @@ class Command(BaseCommand):
                 programme_year__programme__code=PROGRAMME, programme_year__year=YEAR
             )
         }
-        accounts = [("eleve", student.user.email, f"élève — {student.full_name}")]
-        for code in ("RSV206", "RSV207"):
-            user = self._user(f"enseignant{code[-3:]}", "Enseignant·e", code)
-            StaffAssignment.objects.get_or_create(user=user, ue=ues[code])
-            accounts.append((user.username, user.email, f"enseignant·e de {code}"))
         registrar = self._user("scolarite", "Scolarité", "EPN12", is_staff=True)
         registrar.user_permissions.add(
             Permission.objects.get(codename="registrar", content_type__app_label="enrolment")
         )
+        accounts = [("eleve", student.user.email, f"élève — {student.full_name}")]
+        for code in ("RSV206", "RSV207"):
+            user = self._user(f"enseignant{code[-3:]}", "Enseignant·e", code)
+            self._assign(user, ues[code], by=registrar)
+            accounts.append((user.username, user.email, f"enseignant·e de {code}"))
         accounts.append((registrar.username, registrar.email, "scolarité"))
         admin = self._user("admin", "Administration", "portail", is_staff=True, superuser=True)
         accounts.append((admin.username, admin.email, "administration Django (/admin/)"))
         return accounts
+
+    @staticmethod
+    def _assign(user: User, ue: UE, *, by: User) -> None:
+        """Give ``ue`` to ``user`` through the staff service (history and journal), once."""
+        if not StaffAssignment.objects.filter(user=user, ue=ue).exists():
+            assignment_add(user=user, ue=ue, by=by)
 
     def _user(
         self,
@@ -315,6 +372,10 @@ class Command(BaseCommand):
             e.student.number: e
             for e in Enrolment.objects.filter(programme_year=py).select_related("student")
         }
+        for ue in UE.objects.filter(programme_year=py):
+            self._assign(teachers[ue.code], ue, by=registrar)
+        # Before the jury: its sessions are frozen afterwards (RULES.md §7b).
+        self._session_staff(py, by=registrar)
         for assessment in assessments.values():
             assessment_publish(assessment=assessment, by=teachers[assessment.ue.code])
         jury_deliberate(
@@ -448,11 +509,12 @@ class Command(BaseCommand):
         )
         # One hash for them all: a public demo password, and one hashing instead of nine.
         users.update(password=make_password(PASSWORD), is_active=True)
+        registrar = User.objects.get(username="scolarite")
         for ue in UE.objects.filter(
             programme_year__programme__code=PROGRAMME, programme_year__year=PAST_YEAR
         ):
             teacher = User.objects.get(username=f"enseignant{ue.code[-3:]}")
-            StaffAssignment.objects.get_or_create(user=teacher, ue=ue)
+            self._assign(teacher, ue, by=registrar)
         students = StudentProfile.objects.in_bulk(list(PAST_LOGINS), field_name="number")
         return [
             (
@@ -462,3 +524,106 @@ class Command(BaseCommand):
             )
             for number, story in PAST_LOGINS.items()
         ]
+
+    # ---- The year's set-up: planning, staff, messages, preferences (issue 13) ---------------
+
+    @staticmethod
+    def _session_staff(py: ProgrammeYear, *, by: User) -> int:
+        """Each session taken by its UE's demo teacher; an exam on the day of a make-up
+        assessment of its UE is a make-up session (the convocations' rule: UE and day).
+        Through ``session_edit``, only where something differs; returns the sessions edited."""
+        teachers = {
+            ue.pk: User.objects.get(username=f"enseignant{ue.code[-3:]}")
+            for ue in UE.objects.filter(programme_year=py)
+        }
+        makeup_days = set(
+            Assessment.objects.filter(ue__programme_year=py, makeup_of__isnull=False).values_list(
+                "ue_id", "date"
+            )
+        )
+        edited = 0
+        for session in (
+            Session.objects.filter(ue__programme_year=py)
+            .select_related("ue__programme_year")
+            .prefetch_related("teachers")
+        ):
+            teacher = teachers[session.ue_id]
+            makeup = session.kind == Session.Kind.EXAMEN and (
+                (session.ue_id, session.start.astimezone(PARIS).date()) in makeup_days
+            )
+            if session.makeup == makeup and [t.pk for t in session.teachers.all()] == [teacher.pk]:
+                continue
+            session_edit(
+                session=session,
+                title=session.title,
+                kind=session.kind,
+                makeup=makeup,
+                teachers=[teacher],
+                by=by,
+            )
+            edited += 1
+        return edited
+
+    def _year_setup(self) -> list[str]:
+        """What the year's pages show: teachers on the sessions, make-up exams, an invited
+        teacher and an assignment history, two messages sent, one student's e-mail choice."""
+        py = find_programme_year(PROGRAMME, YEAR)
+        registrar = User.objects.get(username="scolarite")
+        with override_settings(MAILERS=DUMMY_MAIL):
+            with transaction.atomic():
+                self._session_staff(py, by=registrar)
+                self._invited(py, by=registrar)
+            sent = self._messages(py)
+        student = StudentProfile.objects.select_related("user").get(number=NO_ABSENCE_ALERTS)
+        user = student.user
+        notification_preferences_set(
+            user=user, grades=user.notify_grades, sessions=user.notify_sessions, absences=False
+        )
+        lines = [
+            f"Planning {YEAR} : chaque séance a son enseignant·e (enseignant206, "
+            "enseignant207), les examens des 21 et 28 juin 2025 sont des rattrapages.",
+            f"Enseignante invitée, compte non activé : {INVITED['first_name']} "
+            f"{INVITED['last_name']} ({INVITED['email']}), RSV207 {YEAR} ; son historique "
+            "garde RSV206, donnée puis retirée.",
+            f"Messages : {sent} envoyés ({', '.join(f'« {m[2]} »' for m in MESSAGES)}).",
+            f"{student.full_name} ({student.number}) ne reçoit pas les alertes d'absence par "
+            "e-mail (préférence de l'élève).",
+        ]
+        if not ProgrammeYear.objects.filter(programme__code=PROGRAMME, year=NEXT_YEAR).exists():
+            lines.append(
+                f"{PROGRAMME} {NEXT_YEAR} n'est pas ouverte : à vous de l'ouvrir (docs/demo.md, "
+                f"« Préparer l'année {NEXT_YEAR} » ; liste officielle : {ROSTER_SAMPLE})."
+            )
+        return lines
+
+    @staticmethod
+    def _invited(py: ProgrammeYear, *, by: User) -> None:
+        """Claire Morel, invited once: RSV206 by mistake, then RSV207, RSV206 taken off."""
+        if User.objects.filter(email__iexact=INVITED["email"]).exists():
+            return
+        ues = {ue.code: ue for ue in UE.objects.filter(programme_year=py)}
+        user = teacher_invite(**INVITED, by=by, ue=ues["RSV206"])
+        assignment_add(user=user, ue=ues["RSV207"], by=by)
+        assignment_remove(user=user, ue=ues["RSV206"], by=by)
+
+    @staticmethod
+    def _messages(py: ProgrammeYear) -> int:
+        """The demo's messages, each written once and sent at once (no worker); returns how
+        many the demo holds."""
+        ues = {ue.code: ue for ue in UE.objects.filter(programme_year=py)}
+        for username, code, subject, body in MESSAGES:
+            author = User.objects.get(username=username)
+            if Message.objects.filter(author=author, programme_year=py, subject=subject).exists():
+                continue
+            message = message_create(
+                author=author,
+                programme_year=py,
+                audience=Audience.UE if code else Audience.PROMOTION,
+                ue=ues[code] if code else None,
+                subject=subject,
+                body=body,
+            )
+            message_send(message_id=message.pk)
+        return Message.objects.filter(
+            programme_year=py, subject__in=[m[2] for m in MESSAGES], state=Message.State.SENT
+        ).count()
