@@ -22,23 +22,28 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Prefetch, Sum
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from . import audit
 from .freeze import RULES_FROZEN, FrozenError, refusal
 from .models import UE, Programme, ProgrammeYear, User
 
-YEAR_FORMAT = (
+# Marked for translation (gettext_noop), translated where they are raised.
+YEAR_FORMAT = gettext_noop(
     "L'année universitaire s'écrit avec deux années qui se suivent, par exemple « 2025-2026 »."
 )
-PROGRAMME_CODE_TAKEN = "Un programme de code « %(code)s » existe déjà."
-YEAR_TAKEN = "La promotion %(programme)s %(year)s existe déjà."
-UE_CODE_TAKEN = "L'UE « %(code)s » existe déjà dans la promotion %(year)s."
-PASS_MARK_RANGE = "La note de validation est comprise entre 0 et 20."
-THRESHOLD_RANGE = "Le seuil d'absence est un pourcentage compris entre 0 et 100."
-FEES_NEGATIVE = "Les frais d'inscription ne peuvent pas être négatifs."
-CREDITS_RANGE = "Une UE vaut de 1 à 60 crédits ECTS."
-YEAR_FROZEN = "l'année universitaire et le programme de la promotion ne peuvent plus être modifiés"
-UE_ADDED_FROZEN = "aucune UE ne peut plus y être ajoutée ni déplacée"
+PROGRAMME_CODE_TAKEN = gettext_noop("Un programme de code « %(code)s » existe déjà.")
+YEAR_TAKEN = gettext_noop("La promotion %(programme)s %(year)s existe déjà.")
+UE_CODE_TAKEN = gettext_noop("L'UE « %(code)s » existe déjà dans la promotion %(year)s.")
+PASS_MARK_RANGE = gettext_noop("La note de validation est comprise entre 0 et 20.")
+THRESHOLD_RANGE = gettext_noop("Le seuil d'absence est un pourcentage compris entre 0 et 100.")
+FEES_NEGATIVE = gettext_noop("Les frais d'inscription ne peuvent pas être négatifs.")
+CREDITS_RANGE = gettext_noop("Une UE vaut de 1 à 60 crédits ECTS.")
+YEAR_FROZEN = gettext_noop(
+    "l'année universitaire et le programme de la promotion ne peuvent plus être modifiés"
+)
+UE_ADDED_FROZEN = gettext_noop("aucune UE ne peut plus y être ajoutée ni déplacée")
 
 CREDITS_MAX = 60
 
@@ -67,7 +72,7 @@ def year_is_valid(year: str) -> bool:
 def next_year(year: str) -> str:
     """« 2024-2025 » → « 2025-2026 »."""
     if not year_is_valid(year):
-        raise CatalogueError(YEAR_FORMAT, field="year")
+        raise CatalogueError(_(YEAR_FORMAT), field="year")
     start = int(year[:4]) + 1
     return f"{start}-{start + 1}"
 
@@ -162,7 +167,7 @@ def _programme_checked(programme: Programme, *, lock: bool) -> tuple[Programme |
     stored = rows.get(pk=programme.pk) if programme.pk else None
     programme.code = programme.code.strip().upper()
     if Programme.objects.filter(code__iexact=programme.code).exclude(pk=programme.pk).exists():
-        raise CatalogueError(PROGRAMME_CODE_TAKEN % {"code": programme.code}, field="code")
+        raise CatalogueError(_(PROGRAMME_CODE_TAKEN) % {"code": programme.code}, field="code")
     programme.full_clean(validate_unique=False, validate_constraints=False)
     return stored, _changed(programme, stored, PROGRAMME_FIELDS)
 
@@ -178,7 +183,7 @@ def programme_save(*, programme: Programme, by: User | None) -> Programme:
     stored, changed = _programme_checked(programme, lock=True)
     if stored is not None and not changed:
         return programme
-    _save(programme, changed, PROGRAMME_CODE_TAKEN % {"code": programme.code})
+    _save(programme, changed, _(PROGRAMME_CODE_TAKEN) % {"code": programme.code})
     if stored is None:
         audit.record(
             by=by,
@@ -215,13 +220,13 @@ def _year_checked(
     stored = rows.get(pk=py.pk) if py.pk else None
     py.year = py.year.strip()
     if not year_is_valid(py.year):
-        raise CatalogueError(YEAR_FORMAT, field="year")
+        raise CatalogueError(_(YEAR_FORMAT), field="year")
     if not Decimal(0) <= py.pass_mark <= Decimal(20):
-        raise CatalogueError(PASS_MARK_RANGE, field="pass_mark")
+        raise CatalogueError(_(PASS_MARK_RANGE), field="pass_mark")
     if not Decimal(0) <= py.absence_threshold_pct <= Decimal(100):
-        raise CatalogueError(THRESHOLD_RANGE, field="absence_threshold_pct")
+        raise CatalogueError(_(THRESHOLD_RANGE), field="absence_threshold_pct")
     if py.fees < 0:
-        raise CatalogueError(FEES_NEGATIVE, field="fees")
+        raise CatalogueError(_(FEES_NEGATIVE), field="fees")
     changed = _changed(py, stored, YEAR_FIELDS)
     if stored is not None and stored.is_frozen:
         if any(f in changed for f in YEAR_RULES):
@@ -229,7 +234,7 @@ def _year_checked(
         if "year" in changed or "programme_id" in changed:
             raise FrozenError(refusal(YEAR_FROZEN), code="frozen")
     code = Programme.objects.values_list("code", flat=True).get(pk=py.programme_id)
-    taken = YEAR_TAKEN % {"programme": code, "year": py.year}
+    taken = _(YEAR_TAKEN) % {"programme": code, "year": py.year}
     others = ProgrammeYear.objects.filter(programme_id=py.programme_id, year=py.year)
     if others.exclude(pk=py.pk).exists():
         raise CatalogueError(taken, field="year")
@@ -289,9 +294,9 @@ def _ue_checked(ue: UE, *, lock: bool) -> tuple[UE | None, list[str], str]:
     elif frozen and any(f in changed for f in UE_RULES):
         raise FrozenError(refusal(RULES_FROZEN), code="frozen")
     if ue.credits is None or not 1 <= ue.credits <= CREDITS_MAX:
-        raise CatalogueError(CREDITS_RANGE, field="credits")
+        raise CatalogueError(_(CREDITS_RANGE), field="credits")
     py = ProgrammeYear.objects.select_related("programme").get(pk=ue.programme_year_id)
-    taken = UE_CODE_TAKEN % {"code": ue.code, "year": py}
+    taken = _(UE_CODE_TAKEN) % {"code": ue.code, "year": py}
     same_code = UE.objects.filter(programme_year_id=py.pk, code__iexact=ue.code)
     if same_code.exclude(pk=ue.pk).exists():
         raise CatalogueError(taken, field="code")
@@ -350,7 +355,7 @@ def programme_year_open_next(*, programme_year: ProgrammeYear, by: User | None) 
     # Two openings of the same programme run one after the other: the second sees the first.
     Programme.objects.select_for_update().filter(pk=source.programme_id).get()
     name = next_year(source.year)
-    taken = YEAR_TAKEN % {"programme": source.programme.code, "year": name}
+    taken = _(YEAR_TAKEN) % {"programme": source.programme.code, "year": name}
     if ProgrammeYear.objects.filter(programme_id=source.programme_id, year=name).exists():
         raise CatalogueError(taken)
     new = ProgrammeYear(

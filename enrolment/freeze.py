@@ -5,11 +5,13 @@ these can no longer change: assessments (created, edited, deleted), sessions alr
 their rolls, and the UE of an enrolment. Fees, payments and contact data stay open.
 
 Each writer calls one of the ``ensure_*`` functions below before it writes; the refusal is a
-``FrozenError`` whose message is plain French, shown as is by views, the admin, the cohort
-import and commands.
+``FrozenError`` whose message is a sentence in the active language (French unless the reader
+chose English), shown as is by views, the admin, the cohort import and commands.
 """
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from .models import ProgrammeYear
 
@@ -32,12 +34,17 @@ def ensure_open(programme_year_id: int, what: str) -> None:
         raise FrozenError(refusal(what), code="frozen")
 
 
-ASSESSMENTS_FROZEN = "les évaluations ne peuvent plus être créées, modifiées ni supprimées"
-SESSIONS_FROZEN = "une séance déjà tenue et son appel ne peuvent plus être modifiés"
-UES_FROZEN = "les UE d'une inscription ne peuvent plus être modifiées"
-SESSIONS_INTO_PAST_FROZEN = "une séance ne peut plus être placée dans le passé"
-ENROLMENTS_FROZEN = "aucune inscription ne peut plus y être ajoutée ni en être retirée"
-RULES_FROZEN = (
+# Marked for translation (gettext_noop), translated when the refusal is written (``refusal``).
+ASSESSMENTS_FROZEN = gettext_noop(
+    "les évaluations ne peuvent plus être créées, modifiées ni supprimées"
+)
+SESSIONS_FROZEN = gettext_noop("une séance déjà tenue et son appel ne peuvent plus être modifiés")
+UES_FROZEN = gettext_noop("les UE d'une inscription ne peuvent plus être modifiées")
+SESSIONS_INTO_PAST_FROZEN = gettext_noop("une séance ne peut plus être placée dans le passé")
+ENROLMENTS_FROZEN = gettext_noop(
+    "aucune inscription ne peut plus y être ajoutée ni en être retirée"
+)
+RULES_FROZEN = gettext_noop(
     "la note de validation, le seuil d'absence, la prise en compte des absences justifiées, "
     "les UE et leurs crédits ne peuvent plus être modifiés"
 )
@@ -45,7 +52,7 @@ RULES_FROZEN = (
 
 def refusal(what: str) -> str:
     """The sentence of a ``FrozenError``, for callers that list errors (the cohort import)."""
-    return f"Le jury de cette promotion a délibéré : {what}."
+    return _("Le jury de cette promotion a délibéré : %(what)s.") % {"what": _(what)}
 
 
 def ensure_open_locked(programme_year_id: int, what: str) -> None:

@@ -19,6 +19,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from . import audit
 from .models import UE, StaffAssignment, StaffAssignmentChange, User
@@ -32,7 +34,7 @@ logger = logging.getLogger(__name__)
 TEACHERS_GROUP = "Enseignants"
 INVITATION_TEMPLATE = "invitation_teacher"
 USERNAME_MAX = User._meta.get_field("username").max_length or 150
-EMAIL_TAKEN = (
+EMAIL_TAKEN = gettext_noop(  # translated where it is raised
     "Cette adresse e-mail est déjà celle d'un compte du portail : "
     "retrouvez la personne dans la liste des enseignant·es."
 )
@@ -145,10 +147,16 @@ def _join_teachers(user: User) -> None:
 def assignment_refusal(*, user: User, ue: UE) -> str | None:
     """Why ``user`` cannot be given ``ue`` (French), or None; the admin's form asks it too."""
     if not user.is_active:
-        return f"Le compte de {_name(user)} est désactivé : il ne peut pas recevoir d'UE."
+        return _("Le compte de %(name)s est désactivé : il ne peut pas recevoir d'UE.") % {
+            "name": _name(user)
+        }
     if StaffAssignment.objects.filter(user=user, ue=ue).exists():
-        return f"{_name(user)} enseigne déjà {_ue_label(ue)}."
+        return _already_teaches(user, ue)
     return None
+
+
+def _already_teaches(user: User, ue: UE) -> str:
+    return _("%(name)s enseigne déjà %(ue)s.") % {"name": _name(user), "ue": _ue_label(ue)}
 
 
 @transaction.atomic
@@ -161,7 +169,7 @@ def assignment_add(*, user: User, ue: UE, by: User | None) -> StaffAssignment:
         with transaction.atomic():
             assignment = StaffAssignment.objects.create(user=user, ue=ue)
     except IntegrityError:  # the same assignment made meanwhile by someone else
-        raise EnrolmentError(f"{_name(user)} enseigne déjà {_ue_label(ue)}.") from None
+        raise EnrolmentError(_already_teaches(user, ue)) from None
     StaffAssignmentChange.objects.create(
         user=user, ue=ue, kind=StaffAssignmentChange.Kind.ASSIGNED, at=timezone.now(), by=by
     )
@@ -181,7 +189,9 @@ def assignment_remove(*, user: User, ue: UE, by: User | None) -> None:
     """Take ``ue`` off ``user``; the history keeps that they taught it."""
     deleted, _rows = StaffAssignment.objects.filter(user=user, ue=ue).delete()
     if not deleted:  # already removed (twice the same click, or another registrar)
-        raise EnrolmentError(f"{_name(user)} n'enseigne pas {_ue_label(ue)}.")
+        raise EnrolmentError(
+            _("%(name)s n'enseigne pas %(ue)s.") % {"name": _name(user), "ue": _ue_label(ue)}
+        )
     StaffAssignmentChange.objects.create(
         user=user, ue=ue, kind=StaffAssignmentChange.Kind.REMOVED, at=timezone.now(), by=by
     )
@@ -203,19 +213,19 @@ def teacher_invite(
     address = normalise_email(email)
     first_name, last_name = first_name.strip(), last_name.strip()
     if not address:
-        raise EnrolmentError("Saisissez l'adresse e-mail de l'enseignant·e.")
+        raise EnrolmentError(_("Saisissez l'adresse e-mail de l'enseignant·e."))
     if not (first_name and last_name):
-        raise EnrolmentError("Saisissez le prénom et le nom de l'enseignant·e.")
+        raise EnrolmentError(_("Saisissez le prénom et le nom de l'enseignant·e."))
     username = address.lower()
     if (
         email_in_use(address, user_id=None)
         or User.objects.filter(username__iexact=username).exists()
     ):
-        raise EnrolmentError(EMAIL_TAKEN)
+        raise EnrolmentError(_(EMAIL_TAKEN))
     if len(username) > USERNAME_MAX:
         raise EnrolmentError(
-            f"Une adresse e-mail de plus de {USERNAME_MAX} caractères ne peut pas servir "
-            "d'identifiant."
+            _("Une adresse e-mail de plus de %(n)s caractères ne peut pas servir d'identifiant.")
+            % {"n": USERNAME_MAX}
         )
     user = User(username=username, email=address, first_name=first_name, last_name=last_name)
     user.set_unusable_password()
@@ -226,7 +236,7 @@ def teacher_invite(
     except ValidationError as exc:
         raise EnrolmentError(" ".join(exc.messages)) from None
     except IntegrityError:  # the same address invited meanwhile by someone else
-        raise EnrolmentError(EMAIL_TAKEN) from None
+        raise EnrolmentError(_(EMAIL_TAKEN)) from None
     _join_teachers(user)
     audit.record(
         by=by,
@@ -245,13 +255,16 @@ def teacher_reinvite(*, user: User, by: User | None) -> None:
     """A new one-time link, while the teacher has not chosen a password yet."""
     if user.has_usable_password():
         raise EnrolmentError(
-            f"{_name(user)} a déjà activé son compte : en cas d'oubli, le mot de passe se "
-            "réinitialise depuis la page de connexion."
+            _(
+                "%(name)s a déjà activé son compte : en cas d'oubli, le mot de passe se "
+                "réinitialise depuis la page de connexion."
+            )
+            % {"name": _name(user)}
         )
     if not user.is_active:
-        raise EnrolmentError(f"Le compte de {_name(user)} est désactivé.")
+        raise EnrolmentError(_("Le compte de %(name)s est désactivé.") % {"name": _name(user)})
     if not user.email:
-        raise EnrolmentError(f"{_name(user)} n'a pas d'adresse e-mail.")
+        raise EnrolmentError(_("%(name)s n'a pas d'adresse e-mail.") % {"name": _name(user)})
     audit.record(
         by=by,
         action="staff.teacher.reinvite",

@@ -182,8 +182,13 @@ def test_compiled_catalogue_matches_the_po_file(po_entries):
                 if entry.msgctxt is None
                 else catalogue.pgettext(entry.msgctxt, entry.msgid)
             ]
-        else:
+        elif entry.msgctxt is None:
             compiled = [catalogue.ngettext(entry.msgid, entry.msgid_plural, n) for n in (1, 2)]
+        else:
+            compiled = [
+                catalogue.npgettext(entry.msgctxt, entry.msgid, entry.msgid_plural, n)
+                for n in (1, 2)
+            ]
         if compiled != [entry.msgstr[i] for i in sorted(entry.msgstr)]:
             stale.append(entry.msgid)
     assert stale == [], f"recompile with `manage.py compilemessages -l en`: {stale[:10]}"

@@ -4,16 +4,20 @@ nothing overflows horizontally, and a browser set to English shows no French int
 The pages come from the URL configuration itself, so a new page is audited without being
 listed here: each route goes to the role its path belongs to (``eleve/``, ``enseignant/``,
 ``scolarite/``, the rest public), its arguments come from one realistic world, and a route
-the world cannot fill fails ``test_every_page_of_the_role_is_reached``.
+the world cannot fill fails ``test_every_page_of_the_role_is_reached``. An argument that only
+exists in the crawling browser's session (the official list's upload token) comes from
+``Role.prepare``, run in that session before the crawl.
 
 Each role is crawled once (one browser context, signed in through the login form) and the
 four checks read that crawl: a failure names the role, then lists page → problems.
 """
 
 import datetime as dt
+import hashlib
 import itertools
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -34,14 +38,18 @@ from attendance.services import (
     justification_request_submit,
     roll_record,
 )
+from certification.audiences import Audience
 from certification.models import Certificate, Jury
-from certification.tasks import bulk_issue_start
-from enrolment.models import UE, Payment, Programme, StaffAssignment, StudentProfile, User
+from certification.tasks import bulk_issue_start, message_start
+from enrolment import roster, staffing
+from enrolment.models import UE, AuditEntry, Message, Payment, Programme, StudentProfile, User
 from enrolment.services import fees_set, payment_record
+from enrolment.tasks import roster_invitations_start
 from grading.models import Assessment, Grade, GradeHistory
 from grading.services import GradeChange, assessment_publish, grades_apply
 from grading.spreadsheets import HEADERS
 from tests.certification.lifecycle_world import build_world
+from tests.data.make_roster_sample import roster_workbook, sample_rows
 from tests.factories import PASSWORD, AssessmentFactory, StaffFactory, StudentFactory, UserFactory
 from tests.student_data import cohort, enrol, session
 
@@ -60,12 +68,35 @@ SIGNED_IN = {"home", "password_change", "password_change_done"}  # any signed-in
 NOT_PAGES = re.compile(
     r"(\.pdf|\.ics|\.json|\.<str:fmt>|/fichier/)$|^(admin/|i18n/)|^justificatifs/<int:attendance_id>/$"
 )
-# Staff pages outside /enseignant/ and /scolarite/: the review of a student's justification.
-STAFF_PAGES = {"attendance:justification-review": {"teacher", "registrar"}}
+# Staff pages outside /enseignant/ and /scolarite/: the review of a student's justification
+# and the messages (a teacher writes to their UE, the registrar to any audience).
+STAFF_PAGES = {
+    name: {"teacher", "registrar"}
+    for name in (
+        "attendance:justification-review",
+        "certification:messages",
+        "certification:message-new",
+        "certification:message",
+        "certification:message-retry",
+    )
+}
 
 # Pages whose content depends on the cohort's state: visited for every sample (last year's
 # deliberated cohort and this year's), the others for the first sample only.
-EVERY_SAMPLE = {"certification:staff-ue", "grading:staff-grid", "certification:registrar-jury"}
+# The catalogue's year and UE pages and « Ouvrir l'année suivante » differ for a deliberated
+# year (read only; its next year exists) and an open one; a teacher's page differs once they
+# have signed in (their assignments) and while only invited (« Renvoyer l'invitation »).
+EVERY_SAMPLE = {
+    "certification:staff-ue",
+    "grading:staff-grid",
+    "certification:registrar-jury",
+    "enrolment:registrar-catalogue-year",
+    "enrolment:registrar-catalogue-year-edit",
+    "enrolment:registrar-catalogue-ue-create",
+    "enrolment:registrar-catalogue-ue-edit",
+    "certification:registrar-year-open",
+    "enrolment:registrar-staff-member",
+}
 
 # The pages each role must have reached: a broken world or sign-in cannot pass as « clean ».
 EXPECTED = {
@@ -99,6 +130,9 @@ EXPECTED = {
         "attendance:staff-sessions",
         "attendance:staff-roll",
         "attendance:justification-review",
+        "certification:messages",
+        "certification:message-new",
+        "certification:message",
     },
     "registrar": {
         "enrolment:registrar-home",
@@ -113,6 +147,30 @@ EXPECTED = {
         "certification:registrar-bulk-job",
         "attendance:registrar-justifications",
         "attendance:justification-review",
+        "enrolment:registrar-catalogue",
+        "enrolment:registrar-catalogue-programme-create",
+        "enrolment:registrar-catalogue-programme-edit",
+        "enrolment:registrar-catalogue-year-create",
+        "enrolment:registrar-catalogue-year",
+        "enrolment:registrar-catalogue-year-edit",
+        "enrolment:registrar-catalogue-ue-create",
+        "enrolment:registrar-catalogue-ue-edit",
+        "certification:registrar-year-open",
+        "attendance:registrar-planning",
+        "attendance:registrar-session-new",
+        "attendance:registrar-session-series",
+        "attendance:registrar-session",
+        "enrolment:registrar-staff",
+        "enrolment:registrar-staff-invite",
+        "enrolment:registrar-staff-member",
+        "enrolment:registrar-journal",
+        "enrolment:registrar-roster",
+        "enrolment:registrar-roster-import",
+        "enrolment:registrar-roster-mapping",
+        "enrolment:registrar-roster-preview",
+        "certification:messages",
+        "certification:message-new",
+        "certification:message",
     },
 }
 
@@ -165,6 +223,8 @@ TITLES = {
 class Role:
     username: str | None
     samples: dict[str, list[Any]]
+    # Run in the signed-in browser before the crawl: samples that only exist in that session.
+    prepare: Callable[[Page, str], dict[str, list[Any]]] | None = None
 
 
 def _past_cohort(public_url: str) -> tuple[dict[str, Role], Any]:
@@ -258,11 +318,17 @@ def _past_cohort(public_url: str) -> tuple[dict[str, Role], Any]:
     return roles, teacher
 
 
-def _current_cohort(teacher: Any) -> dict[str, list[Any]]:
+def _current_cohort(
+    teacher: Any, registrar: User
+) -> tuple[dict[str, list[Any]], dict[str, list[Any]]]:
     """This year's cohort, under way: a published CC, a final exam half entered (drafts), a
-    roll taken and one not yet; the same teacher teaches its RSV206."""
+    roll taken and one not yet; the same teacher teaches its RSV206 (given by the registrar,
+    with RSV207 given and taken back: their history). Returns the teacher's and the
+    registrar's samples; the year's set-up (``_year_set_up``) adds the registrar's pages."""
     c = cohort("2025-2026")  # the booklet's UE titles (TITLES)
-    StaffAssignment.objects.create(user=teacher, ue=c.rsv206)
+    staffing.assignment_add(user=teacher, ue=c.rsv206, by=registrar)
+    staffing.assignment_add(user=teacher, ue=c.rsv207, by=registrar)
+    staffing.assignment_remove(user=teacher, ue=c.rsv207, by=registrar)
     enrolments = []
     for i, (first, last) in enumerate((("Jade", "Bernard"), ("Lucas", "Petit"), ("Zoé", "Roux"))):
         user = UserFactory(first_name=first, last_name=last)
@@ -293,14 +359,96 @@ def _current_cohort(teacher: Any) -> dict[str, list[Any]]:
         document=SimpleUploadedFile("justificatif.pdf", b"%PDF-1.4\n%justificatif\n"),
         comment="Certificat médical",
     )
-    return {
+    teacher_samples = {
         "request_id": [pending.pk],
         "ue_id": [c.rsv206.pk],
         "assessment_id": [ct.pk],
         "session_id": [rolled.pk],
         "grade_id": [grade.pk],
-        "programme_year_id": [c.year.pk],
     }
+    registrar_samples = {
+        "request_id": [pending.pk],
+        "programme_year_id": [c.year.pk],
+        "programme_id": [c.year.programme_id],
+        "ue_id": [c.rsv206.pk],  # the open year's UE first (a form), then last year's
+    }
+    set_up = _year_set_up(c, teacher, registrar)
+    teacher_samples["message_id"] = set_up.pop("teacher_message_id")
+    registrar_samples.update(set_up)
+    return teacher_samples, registrar_samples
+
+
+def _year_set_up(c: Any, teacher: Any, registrar: User) -> dict[str, list[Any]]:
+    """What the registrar does to start the year, through the portal's services: a teacher
+    invited (not signed in yet), the official list imported from an XLSX (invitations sent),
+    a message to the promotion; the teacher writes to their UE."""
+    invited = staffing.teacher_invite(
+        email="claire.fabre@example.org",
+        first_name="Claire",
+        last_name="Fabre",
+        by=registrar,
+        ue=c.rsv207,
+    )
+    data = roster_workbook(sample_rows(3))
+    table = roster.read_table(data)
+    done = roster.roster_apply(
+        programme_year=c.year,
+        table=table,
+        mapping=roster.guess_mapping(table.headers),
+        by=registrar,
+        filename="liste-officielle-2025-2026.xlsx",
+        sha256=hashlib.sha256(data).hexdigest(),
+    )
+    roster_invitations_start(roster_import=done)
+    to_all = message_start(
+        author=registrar,
+        programme_year=c.year,
+        audience=Audience.PROMOTION,
+        subject="Rentrée 2025-2026",
+        body="Bonjour,\n\nLe planning de l'année est en ligne sur le portail.\n\nLa scolarité",
+    )
+    to_ue = message_start(
+        author=teacher,
+        programme_year=c.year,
+        audience=Audience.UE,
+        ue=c.rsv206,
+        subject="RSV206 : lectures pour la première séance",
+        body="Bonjour,\n\nMerci de lire le chapitre 1 du recueil avant la première séance.",
+    )
+    return {
+        "user_id": [teacher.pk, invited.pk],
+        "import_id": [done.pk],
+        "message_id": [to_all.pk, to_ue.pk],
+        "teacher_message_id": [to_ue.pk],  # a teacher sees the messages they wrote
+    }
+
+
+def _roster_upload(programme_year_id: int) -> Callable[[Page, str], dict[str, list[Any]]]:
+    """The registrar drops a list in the browser and maps its columns: the mapping and the
+    preview pages live under a token that only this session knows (``enrolment.views.roster``),
+    so they are reached here, in the crawl's own session. Two new students and one already
+    enrolled by the first import: the preview shows both kinds of row."""
+
+    def prepare(page: Page, base: str) -> dict[str, list[Any]]:
+        rows = sample_rows(5)[3:] + sample_rows(1)
+        page.goto(base + reverse("enrolment:registrar-roster"))
+        page.locator("select[name=programme_year]").select_option(str(programme_year_id))
+        page.locator("input[name=file]").set_input_files(
+            {
+                "name": "liste-complementaire.xlsx",
+                "mimeType": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                "buffer": roster_workbook(rows),
+            }
+        )
+        with page.expect_navigation():
+            page.get_by_role("button", name="Déposer et associer les colonnes").click()
+        with page.expect_navigation():
+            page.get_by_role("button", name="Voir l'aperçu").click()
+        found = re.search(r"/depot/([^/]+)/apercu/$", page.url)
+        assert found is not None, f"the list dropped did not reach its preview: {page.url}"
+        return {"token": [found.group(1)]}
+
+    return prepare
 
 
 def _enter(assessment: Assessment, marks: dict[int, str], *, by: Any) -> None:
@@ -319,13 +467,17 @@ def _enter(assessment: Assessment, marks: dict[int, str], *, by: Any) -> None:
 def build_roles(public_url: str) -> dict[str, Role]:
     """One world for every page; returns who signs in for each role and the route arguments."""
     roles, teacher = _past_cohort(public_url)
-    current = _current_cohort(teacher)
+    registrar = roles["registrar"]
+    current, for_registrar = _current_cohort(teacher, User.objects.get(username=registrar.username))
     teacher_samples = roles["teacher"].samples
     for name, values in current.items():
-        if name != "programme_year_id":
-            teacher_samples[name] = [*values, *teacher_samples.get(name, [])]
-    roles["registrar"].samples["programme_year_id"].extend(current["programme_year_id"])
-    roles["registrar"].samples["request_id"] = current["request_id"]
+        teacher_samples[name] = [*values, *teacher_samples.get(name, [])]
+    # Last year's promotion first (the registrar's samples already held it), then this year's;
+    # the UE: this year's first (an open form), then last year's (deliberated, read only).
+    for name, values in for_registrar.items():
+        registrar.samples[name] = [*registrar.samples.get(name, []), *values]
+    registrar.samples["ue_id"].append(roles["teacher"].samples["ue_id"][-1])
+    registrar.prepare = _roster_upload(for_registrar["programme_year_id"][0])
     return roles
 
 
@@ -343,6 +495,13 @@ def _typed_names() -> list[str]:
     names += Attendance.objects.exclude(justification_reason="").values_list(
         "justification_reason", flat=True
     )
+    # Messages as their author wrote them (subject and body, line by line).
+    for subject, body in Message.objects.values_list("subject", "body"):
+        names += [subject, *(line.strip() for line in body.splitlines())]
+    # Records kept as written, like a grade's reason or a PV: the audience a message was sent
+    # to, and the journal's lines (the registrar's own log, in the office's language).
+    names += Message.objects.values_list("audience", flat=True)
+    names += AuditEntry.objects.values_list("summary", flat=True)
     return sorted({_squash(n) for n in names if n}, key=len, reverse=True)
 
 
@@ -463,12 +622,15 @@ def _sign_in(page: Page, base: str, username: str) -> None:
 
 def crawl(browser: Browser, context_args: dict[str, Any], base: str, role: str, who: Role) -> Crawl:
     result = Crawl()
-    urls, result.unreached = urls_of(role, who.samples)
     context = browser.new_context(**context_args, viewport={"width": WIDTHS[0], "height": 900})
     page = context.new_page()
     page.set_default_timeout(10_000)
     if who.username:
         _sign_in(page, base, who.username)
+    samples = dict(who.samples)
+    if who.prepare is not None:
+        samples.update(who.prepare(page, base))
+    urls, result.unreached = urls_of(role, samples)
     login = reverse("login")
     seen: dict[str, str] = {}  # final path → page label
     for name, url in urls:
