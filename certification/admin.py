@@ -1,23 +1,16 @@
 from django.contrib import admin
 
+from lib.admin import ReadOnlyAdmin
+
 from . import models
 
 
 @admin.register(models.Jury)
-class JuryAdmin(admin.ModelAdmin):
+class JuryAdmin(ReadOnlyAdmin):
     """A deliberation is evidence: read-only here; the registrar's jury page records them."""
 
     list_display = ["programme_year", "sequence", "kind", "deliberated_at"]
     readonly_fields = [f.name for f in models.Jury._meta.fields]
-
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
 
 
 @admin.register(models.Certificate)

@@ -8,13 +8,10 @@ import csv
 import io
 from collections.abc import Iterator, Sequence
 
-import openpyxl
 from django.utils.translation import gettext as _
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 
 from enrolment.rules import JuryDecision
-from lib.spreadsheet_safety import neutralise
+from lib.spreadsheet_safety import neutralise, xlsx_bytes
 
 from .documents import UE_STATUS_LABELS
 from .jury_table import CertificateCell
@@ -22,7 +19,6 @@ from .reasons import reason_text
 from .rules import jury_decision
 from .selectors import ResultRow
 
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 Cell = str | int | float | None
 
 
@@ -104,30 +100,4 @@ def as_csv(header: list[str], lines: Iterator[list[Cell]]) -> bytes:
 
 def as_xlsx(header: list[str], lines: Iterator[list[Cell]], *, title: str) -> bytes:
     """Numbers as numbers, every other cell a neutralised text cell: no formula anywhere."""
-    wb = openpyxl.Workbook(write_only=True)
-    ws = wb.create_sheet(title=title[:31])
-    ws.freeze_panes = "A2"
-    bold = Font(bold=True)
-
-    def text(value: str, *, font: Font | None = None) -> WriteOnlyCell:
-        cell = WriteOnlyCell(ws, value=neutralise(value))
-        cell.data_type = "s"  # openpyxl would otherwise read « =… » as a formula
-        if font is not None:
-            cell.font = font
-        return cell
-
-    ws.append([text(h, font=bold) for h in header])
-    for line in lines:
-        out: list[object] = []
-        for value in line:
-            if isinstance(value, int | float):
-                cell = WriteOnlyCell(ws, value=value)
-                if isinstance(value, float):
-                    cell.number_format = "0.00"
-                out.append(cell)
-            else:
-                out.append(text(_text(value)))
-        ws.append(out)
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
+    return xlsx_bytes(header, lines, title=title)

@@ -20,19 +20,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-import openpyxl
 from django.utils import timezone
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 
 from enrolment.models import Enrolment, ProgrammeYear
 from enrolment.rules import JuryDecision
 from grading.models import Assessment
 from grading.rules import UEStatus
-from lib.spreadsheet_safety import neutralise
+from lib.spreadsheet_safety import XLSX_TYPE, neutralise, xlsx_bytes
 
 from .documents import row_snapshot
-from .jury_export import XLSX_TYPE
 from .models import Certificate, Jury
 from .rules import ReasonCode
 from .selectors import cohort_result_rows, latest_jury
@@ -274,37 +270,4 @@ def as_csv(export: OfficialExport) -> bytes:
 def as_xlsx(export: OfficialExport) -> bytes:
     """One sheet: numbers as numbers, dates as dates, every other cell a neutralised text cell
     (no formula anywhere)."""
-    wb = openpyxl.Workbook(write_only=True)
-    ws = wb.create_sheet(title=f"{export.programme_code} {export.year}"[:31])
-    ws.freeze_panes = "A2"
-    bold = Font(bold=True)
-
-    def text(value: str, *, font: Font | None = None) -> WriteOnlyCell:
-        cell = WriteOnlyCell(ws, value=neutralise(value))
-        cell.data_type = "s"  # openpyxl would otherwise read « =… » as a formula
-        if font is not None:
-            cell.font = font
-        return cell
-
-    ws.append([text(h, font=bold) for h in export.header])
-    for line in export.rows:
-        cells: list[WriteOnlyCell] = []
-        for value in line:
-            if value is None:
-                cells.append(WriteOnlyCell(ws, value=None))
-            elif isinstance(value, Decimal):
-                cell = WriteOnlyCell(ws, value=float(value))
-                cell.number_format = "0.00"
-                cells.append(cell)
-            elif isinstance(value, int):
-                cells.append(WriteOnlyCell(ws, value=value))
-            elif isinstance(value, dt.date):
-                cell = WriteOnlyCell(ws, value=value)
-                cell.number_format = "DD/MM/YYYY"
-                cells.append(cell)
-            else:
-                cells.append(text(value))
-        ws.append(cells)
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
+    return xlsx_bytes(export.header, export.rows, title=f"{export.programme_code} {export.year}")

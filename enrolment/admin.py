@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 
+from lib.admin import ReadOnlyAdmin
 from lib.forms import decimal_overrides
 
 from . import catalogue, models, services, staffing
@@ -339,32 +340,19 @@ class EnrolmentStatusChangeAdmin(admin.ModelAdmin):
         return False
 
 
-class _ReadOnlyAdmin(admin.ModelAdmin):
-    """A record written only by the portal's services: the back office reads it."""
-
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-
 @admin.register(models.StaffAssignmentChange)
-class StaffAssignmentChangeAdmin(_ReadOnlyAdmin):
+class StaffAssignmentChangeAdmin(ReadOnlyAdmin):
     list_display = ["at", "kind", "user", "ue", "by"]
 
 
 @admin.register(models.AuditEntry)
-class AuditEntryAdmin(_ReadOnlyAdmin):
+class AuditEntryAdmin(ReadOnlyAdmin):
     list_display = ["at", "by", "action", "summary", "programme_year"]
     list_filter = ["action", "programme_year"]
 
 
 @admin.register(models.RosterImport)
-class RosterImportAdmin(_ReadOnlyAdmin):
+class RosterImportAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "programme_year", "filename", "created", "invited", "state"]
 
 
@@ -377,11 +365,11 @@ class MessageRecipientInline(admin.TabularInline):
 
 
 @admin.register(models.Message)
-class MessageAdmin(_ReadOnlyAdmin):
+class MessageAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "author", "programme_year", "audience", "subject", "state"]
     inlines = [MessageRecipientInline]
 
 
 @admin.register(models.MessageRecipient)
-class MessageRecipientAdmin(_ReadOnlyAdmin):
+class MessageRecipientAdmin(ReadOnlyAdmin):
     list_display = ["message", "email", "sent_at"]

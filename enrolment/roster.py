@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
-import openpyxl  # type: ignore[import-untyped]
+import openpyxl
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -33,7 +33,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from lib.spreadsheet_safety import FORMULA_TRIGGERS, SpreadsheetRejected, check_xlsx, sniff_kind
+from lib.spreadsheet_safety import (
+    FORMULA_TRIGGERS,
+    SpreadsheetRejected,
+    check_xlsx,
+    csv_decode,
+    sniff_kind,
+)
 
 from . import audit, services
 from .freeze import ENROLMENTS_FROZEN, refusal
@@ -174,15 +180,6 @@ class Table:
     rows: list[tuple[int, list[Cell]]]
 
 
-def _decode(data: bytes) -> str:
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise SpreadsheetRejected(_("Encodage du CSV non reconnu : enregistrez-le en UTF-8."))
-
-
 def _too_long() -> SpreadsheetRejected:
     return SpreadsheetRejected(
         _("Fichier trop long : %(n)s élèves au plus par import.") % {"n": MAX_ROWS}
@@ -190,7 +187,7 @@ def _too_long() -> SpreadsheetRejected:
 
 
 def _csv_table(data: bytes) -> list[list[Cell]]:
-    text = _decode(data)
+    text = csv_decode(data)
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") >= first_line.count(",") else ","
     rows = []

@@ -16,7 +16,13 @@ import openpyxl
 from django.utils.translation import gettext
 from openpyxl.styles import Font
 
-from lib.spreadsheet_safety import SpreadsheetRejected, check_xlsx, neutralise, sniff_kind
+from lib.spreadsheet_safety import (
+    SpreadsheetRejected,
+    check_xlsx,
+    csv_decode,
+    neutralise,
+    sniff_kind,
+)
 
 from . import codes, rules
 from .codes import CODES
@@ -25,7 +31,6 @@ from .selectors import Grid
 
 HEADERS = ["Numéro", "Nom", "Prénom", "Note", "Rapport", "Évaluation", "Version"]
 MAX_ROWS = 5000
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def assessment_token(assessment: Assessment) -> str:
@@ -123,17 +128,8 @@ COLUMN_KEYS = {_norm(h): h for h in HEADERS}
 COLUMN_KEYS.update({"numero etudiant": "Numéro", "n": "Numéro", "no": "Numéro"})
 
 
-def _decode(data: bytes) -> str:
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise SpreadsheetRejected(gettext("Encodage du CSV non reconnu : enregistrez-le en UTF-8."))
-
-
 def _csv_rows(data: bytes) -> list[list[RawCell]]:
-    text = _decode(data)
+    text = csv_decode(data)
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") >= first_line.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)

@@ -7,8 +7,17 @@ checked before any XML parser sees it: entry count, declared uncompressed size, 
 and entities.
 """
 
+import datetime as dt
 import io
 import zipfile
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+
+import openpyxl
+from django.utils.translation import gettext
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import Cell
+from openpyxl.styles import Font
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -102,3 +111,56 @@ def check_xlsx(data: bytes) -> None:
                     raise SpreadsheetRejected(
                         "Classeur avec macros (.xlsm) refusé : enregistrez-le en XLSX sans macros."
                     )
+
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XlsxValue = str | int | float | Decimal | dt.date | None
+
+
+def xlsx_bytes(header: Sequence[str], rows: Iterable[Sequence[XlsxValue]], *, title: str) -> bytes:
+    """One sheet, header in bold and frozen: numbers as numbers (two decimals for the
+    non-integers), dates as dates, every other cell a neutralised text cell — no formula
+    anywhere, whatever the text says."""
+    wb = openpyxl.Workbook(write_only=True)
+    ws = wb.create_sheet(title=title[:31])
+    ws.freeze_panes = "A2"
+    bold = Font(bold=True)
+
+    def text(value: str, *, font: Font | None = None) -> Cell:
+        cell = WriteOnlyCell(ws, value=neutralise(value))
+        cell.data_type = "s"  # openpyxl would otherwise read « =… » as a formula
+        if font is not None:
+            cell.font = font
+        return cell
+
+    def cell_of(value: XlsxValue) -> Cell:
+        if value is None:
+            return WriteOnlyCell(ws, value=None)
+        if isinstance(value, bool | str):
+            return text(str(value))
+        if isinstance(value, int):
+            return WriteOnlyCell(ws, value=value)
+        if isinstance(value, float | Decimal):
+            cell = WriteOnlyCell(ws, value=float(value))
+            cell.number_format = "0.00"
+            return cell
+        cell = WriteOnlyCell(ws, value=dt.datetime.combine(value, dt.time()))
+        cell.number_format = "DD/MM/YYYY"
+        return cell
+
+    ws.append([text(h, font=bold) for h in header])
+    for row in rows:
+        ws.append([cell_of(value) for value in row])
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def csv_decode(data: bytes) -> str:
+    """A CSV's text: UTF-8 (with or without BOM), else Windows-1252 (Excel's French CSV)."""
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise SpreadsheetRejected(gettext("Encodage du CSV non reconnu : enregistrez-le en UTF-8."))

@@ -19,6 +19,7 @@ from enrolment.rules import JuryDecision, is_paid_in_full
 from grading.models import Grade, GradeHistory
 from lib.downloads import ascii_filename
 from lib.formats import long_date
+from lib.spreadsheet_safety import XLSX_TYPE
 
 from .. import documents, jury_export, qr, services, tasks
 from ..forms import (
@@ -272,7 +273,7 @@ def jury_download(request: HttpRequest, programme_year_id: int, fmt: str) -> Htt
     name = f"jury {py.programme.code} {py.year}"
     if fmt == "xlsx":
         data = jury_export.as_xlsx(header, lines, title=_("Jury"))
-        content_type = jury_export.XLSX_TYPE
+        content_type = XLSX_TYPE
     else:
         data = jury_export.as_csv(header, lines)
         content_type = "text/csv; charset=utf-8"

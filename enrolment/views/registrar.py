@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from openpyxl import Workbook
 
-from lib.spreadsheet_safety import neutralise
+from lib.spreadsheet_safety import XLSX_TYPE, neutralise
 
 from .. import services
 from ..access import registrar_required
@@ -151,7 +151,7 @@ def enrolment_export(request: HttpRequest, fmt: str) -> HttpResponse:
     book.save(out)
     response = HttpResponse(
         out.getvalue(),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        content_type=XLSX_TYPE,
     )
     response["Content-Disposition"] = f'attachment; filename="inscriptions-{stamp}.xlsx"'
     return response

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from enrolment.access import staff_required
 from lib.body_limits import body_limit
-from lib.spreadsheet_safety import SpreadsheetRejected
+from lib.spreadsheet_safety import XLSX_TYPE, SpreadsheetRejected
 
 from .. import codes, rules, selectors, services, spreadsheets
 from ..forms import AssessmentForm, GridFormSet, ImportForm, import_max_bytes
@@ -306,9 +306,7 @@ def export(request: HttpRequest, assessment_id: int, fmt: str) -> HttpResponse:
     current = selectors.assessment_grid(assessment)
     name = slugify(f"notes-{assessment.ue.code}-{assessment.key}") or "notes"
     if fmt == "xlsx":
-        response = HttpResponse(
-            spreadsheets.export_xlsx(current), content_type=spreadsheets.XLSX_TYPE
-        )
+        response = HttpResponse(spreadsheets.export_xlsx(current), content_type=XLSX_TYPE)
     else:
         response = HttpResponse(
             spreadsheets.export_csv(current), content_type="text/csv; charset=utf-8"
