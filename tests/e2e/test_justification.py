@@ -24,10 +24,14 @@ def sign_in(page, live_server, username: str) -> None:
 
 
 def sign_out(page) -> None:
-    # At phone width the button sits in the folded menu: open it first.
+    # At phone width the button sits in the folded menu: open it first, once the page has
+    # loaded (Bootstrap's script, at the end of the page, is what unfolds it; a click before
+    # it runs does nothing and the button stays hidden — seen on a loaded CI machine).
+    page.wait_for_load_state("load")
     toggler = page.locator(".navbar-toggler")
     if toggler.is_visible():
         toggler.click()
+        expect(page.get_by_role("button", name="Se déconnecter").first).to_be_visible()
     # Wait for the sign-out to land on the sign-in page: going on before it is done would
     # still be signed in (and the sign-in page redirects a signed-in user away).
     with page.expect_navigation(url=re.compile(r".*/compte/connexion/$")):
