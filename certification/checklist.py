@@ -19,7 +19,7 @@ from attendance.rules import format_rate
 from enrolment.rules import format_euros
 from grading.lines import ue_status_label
 from grading.models import Assessment
-from grading.rules import UEStatus, format_grade
+from grading.rules import UEResult, UEStatus, format_grade
 from lib.numbers import plain, plain_percent
 
 from .rules import StudentResult
@@ -103,17 +103,11 @@ def _date(day: dt.date) -> str:
     return date_format(day, "j F Y")
 
 
-def _ue_condition(
-    er: EnrolmentResult,
-    *,
-    pass_mark: Decimal,
-    makeups: Mapping[tuple[str, str], Assessment],
-    today: dt.date,
-) -> tuple[Condition, list[UELine]]:
-    r = er.result
+def _ue_lines(er: EnrolmentResult) -> list[UELine]:
+    """One line per UE of the student: its average, status and credits."""
     titles = {ue.code: ue.title for ue in er.ues}
     credits_of = {ue.code: ue.credits for ue in er.ues}
-    lines = [
+    return [
         UELine(
             code=ue.ue,
             title=titles.get(ue.ue, ""),
@@ -123,79 +117,100 @@ def _ue_condition(
             credits=ngettext("%(n)s crédit", "%(n)s crédits", credits_of.get(ue.ue, 0))
             % {"n": credits_of.get(ue.ue, 0)},
         )
-        for ue in r.ues
+        for ue in er.result.ues
     ]
+
+
+def _ues_state(r: StudentResult) -> State:
     statuses = {ue.status for ue in r.ues}
     if UEStatus.FAILED in statuses:
-        state = State.UNMET
-    elif UEStatus.PENDING in statuses or not r.ues:
-        state = State.PENDING
-    else:
-        state = State.MET
+        return State.UNMET
+    if UEStatus.PENDING in statuses or not r.ues:
+        return State.PENDING
+    return State.MET
 
+
+def _makeup_step(makeup: Assessment | None, *, ue: str, key: str, today: dt.date) -> Step:
+    """The make-up of assessment ``key`` of UE ``ue``: when it is, or that its mark is due."""
+    if makeup is None:
+        text = _("Rattrapage de %(ue)s (%(key)s) : la date vous sera communiquée.") % {
+            "ue": ue,
+            "key": key,
+        }
+        return Step(text)
+    if makeup.date < today:
+        text = _("Rattrapage de %(ue)s du %(date)s : note pas encore publiée.") % {
+            "ue": ue,
+            "date": _date(makeup.date),
+        }
+        return Step(text)
+    text = _("Rattrapage de %(ue)s le %(date)s") % {
+        "ue": ue,
+        "date": _date(makeup.date),
+    }
+    return Step(text, DOCUMENTS_PAGE, _("Ma convocation"))
+
+
+def _ue_steps(ue: UEResult, *, pass_mark: Decimal) -> list[Step]:
+    """What a UE still waits for (marks, an assessment), or that it is failed."""
+    steps: list[Step] = []
+    if ue.missing:
+        steps.append(
+            Step(
+                ngettext(
+                    "Note attendue pour %(keys)s (%(ue)s) : elle s'affichera une fois publiée.",
+                    "Notes attendues pour %(keys)s (%(ue)s) : elles s'afficheront une fois "
+                    "publiées.",
+                    len(ue.missing),
+                )
+                % {"keys": ", ".join(ue.missing), "ue": ue.ue}
+            )
+        )
+    if not ue.has_assessment:
+        steps.append(Step(_("Aucune évaluation n'est encore prévue pour %(ue)s.") % {"ue": ue.ue}))
+    if ue.status == UEStatus.FAILED:
+        steps.append(
+            Step(
+                _(
+                    "%(ue)s non validée (moyenne %(average)s, il faut %(pass_mark)s) : "
+                    "renseignez-vous auprès de la scolarité sur la suite de votre parcours."
+                )
+                % {
+                    "ue": ue.ue,
+                    "average": format_grade(ue.average),
+                    "pass_mark": plain(pass_mark),
+                }
+            )
+        )
+    return steps
+
+
+def _ue_condition(
+    er: EnrolmentResult,
+    *,
+    pass_mark: Decimal,
+    makeups: Mapping[tuple[str, str], Assessment],
+    today: dt.date,
+) -> tuple[Condition, list[UELine]]:
+    r = er.result
     steps: list[Step] = []
     for ue in r.ues:
-        for key in ue.makeup_pending:
-            makeup = makeups.get((ue.ue, key))
-            if makeup is None:
-                text = _("Rattrapage de %(ue)s (%(key)s) : la date vous sera communiquée.") % {
-                    "ue": ue.ue,
-                    "key": key,
-                }
-                steps.append(Step(text))
-            elif makeup.date < today:
-                text = _("Rattrapage de %(ue)s du %(date)s : note pas encore publiée.") % {
-                    "ue": ue.ue,
-                    "date": _date(makeup.date),
-                }
-                steps.append(Step(text))
-            else:
-                text = _("Rattrapage de %(ue)s le %(date)s") % {
-                    "ue": ue.ue,
-                    "date": _date(makeup.date),
-                }
-                steps.append(Step(text, DOCUMENTS_PAGE, _("Ma convocation")))
-        if ue.missing:
-            steps.append(
-                Step(
-                    ngettext(
-                        "Note attendue pour %(keys)s (%(ue)s) : elle s'affichera une fois publiée.",
-                        "Notes attendues pour %(keys)s (%(ue)s) : elles s'afficheront une fois "
-                        "publiées.",
-                        len(ue.missing),
-                    )
-                    % {"keys": ", ".join(ue.missing), "ue": ue.ue}
-                )
-            )
-        if not ue.has_assessment:
-            steps.append(
-                Step(_("Aucune évaluation n'est encore prévue pour %(ue)s.") % {"ue": ue.ue})
-            )
-        if ue.status == UEStatus.FAILED:
-            steps.append(
-                Step(
-                    _(
-                        "%(ue)s non validée (moyenne %(average)s, il faut %(pass_mark)s) : "
-                        "renseignez-vous auprès de la scolarité sur la suite de votre parcours."
-                    )
-                    % {
-                        "ue": ue.ue,
-                        "average": format_grade(ue.average),
-                        "pass_mark": plain(pass_mark),
-                    }
-                )
-            )
+        steps += [
+            _makeup_step(makeups.get((ue.ue, key)), ue=ue.ue, key=key, today=today)
+            for key in ue.makeup_pending
+        ]
+        steps += _ue_steps(ue, pass_mark=pass_mark)
     condition = Condition(
         key="ues",
         title=_(
             "Valider chaque UE : une moyenne d'au moins %(pass_mark)s sur 20, sans compensation"
         )
         % {"pass_mark": plain(pass_mark)},
-        state=state,
+        state=_ues_state(r),
         facts=[_credits(r)],
         steps=steps,
     )
-    return condition, lines
+    return condition, _ue_lines(er)
 
 
 def _credits(r: StudentResult) -> str:
@@ -205,9 +220,9 @@ def _credits(r: StudentResult) -> str:
     }
 
 
-def _attendance_condition(r: StudentResult, *, justified_absences_count: bool) -> Condition:
+def _attendance_facts(r: StudentResult, *, threshold: str) -> list[str]:
+    """The absence rate against the threshold, what absence is left, the assessments not sat."""
     a = r.absence
-    threshold = plain_percent(a.threshold_pct)
     facts = [
         ngettext(
             "Taux d'absence : %(rate)s (%(missed)s manquée sur %(held)s tenues) ; "
@@ -237,9 +252,15 @@ def _attendance_condition(r: StudentResult, *, justified_absences_count: bool) -
             }
         )
     facts += [_("Épreuve non composée : %(key)s") % {"key": key} for key in r.missed]
+    return facts
 
+
+def _attendance_steps(
+    r: StudentResult, *, threshold: str, justified_absences_count: bool
+) -> list[Step]:
+    """Contact the registrar past the threshold; report a justified absence at an assessment."""
     steps: list[Step] = []
-    if a.defaillant:
+    if r.absence.defaillant:
         text = _(
             "Votre taux d'absence dépasse %(threshold)s : prenez contact avec la scolarité "
             "avant le jury."
@@ -262,6 +283,11 @@ def _attendance_condition(r: StudentResult, *, justified_absences_count: bool) -
                 _("Déposer un justificatif d'absence"),
             )
         )
+    return steps
+
+
+def _attendance_condition(r: StudentResult, *, justified_absences_count: bool) -> Condition:
+    threshold = plain_percent(r.absence.threshold_pct)
     return Condition(
         key="attendance",
         title=_(
@@ -270,8 +296,10 @@ def _attendance_condition(r: StudentResult, *, justified_absences_count: bool) -
         )
         % {"threshold": threshold},
         state=State.UNMET if r.defaillant else State.MET,
-        facts=facts,
-        steps=steps,
+        facts=_attendance_facts(r, threshold=threshold),
+        steps=_attendance_steps(
+            r, threshold=threshold, justified_absences_count=justified_absences_count
+        ),
     )
 
 

@@ -132,6 +132,36 @@ def _ue_reasons(ue: UEResult, *, pass_mark: Decimal) -> list[Reason]:
     return reasons
 
 
+def _result_reasons(
+    results: Iterable[UEResult],
+    *,
+    absence: AbsenceRate,
+    fees_paid: bool,
+    balance: Decimal,
+    pass_mark: Decimal,
+    absence_threshold_pct: Decimal,
+) -> tuple[Reason, ...]:
+    """Every blocking reason of a student (their UE, their absence, their fees): one reason per
+    code, sorted as strings, as exported (INTERCHANGE.md « Results »)."""
+    reasons: list[Reason] = []
+    for result in results:
+        reasons += _ue_reasons(result, pass_mark=pass_mark)
+    if absence.defaillant:
+        reasons.append(
+            Reason(
+                ReasonCode.DEFAILLANT_ABSENCE.value,
+                rate=absence.rate_display,
+                threshold_pct=absence_threshold_pct,
+                missed_minutes=absence.missed_minutes,
+                held_minutes=absence.held_minutes,
+            )
+        )
+    if not fees_paid:
+        reasons.append(Reason(ReasonCode.FEES_UNPAID.value, balance=balance))
+    unique = {reason.code: reason for reason in reasons}
+    return tuple(unique[code] for code in sorted(unique))
+
+
 def student_result(
     *,
     ues: Sequence[UEInput],
@@ -166,25 +196,14 @@ def student_result(
     balance = fees_balance(due=fees_due, payments=payments)
     fees_paid = balance <= 0
 
-    reasons: list[Reason] = []
-    for result in results:
-        reasons += _ue_reasons(result, pass_mark=pass_mark)
-    if absence.defaillant:
-        reasons.append(
-            Reason(
-                ReasonCode.DEFAILLANT_ABSENCE.value,
-                rate=absence.rate_display,
-                threshold_pct=absence_threshold_pct,
-                missed_minutes=absence.missed_minutes,
-                held_minutes=absence.held_minutes,
-            )
-        )
-    if not fees_paid:
-        reasons.append(Reason(ReasonCode.FEES_UNPAID.value, balance=balance))
-    # One reason per code, sorted as strings, as exported (INTERCHANGE.md « Results »).
-    unique = {reason.code: reason for reason in reasons}
-    ordered = tuple(unique[code] for code in sorted(unique))
-
+    ordered = _result_reasons(
+        results,
+        absence=absence,
+        fees_paid=fees_paid,
+        balance=balance,
+        pass_mark=pass_mark,
+        absence_threshold_pct=absence_threshold_pct,
+    )
     missed = any(result.missed for result in results)
     return StudentResult(
         ues=results,

@@ -84,7 +84,7 @@ def _memoised_ue_result() -> UEResultFunction:
     same marks on a quarter-point grid, few statuses), and the rules are pure.
 
     The key is everything the result depends on. ``assessments`` by identity (one list per UE
-    in ``_compute``), kept alive with the cache so that no other list can take its id."""
+    in ``_assessments``), kept alive with the cache so that no other list can take its id."""
     cache: dict[tuple[str, int, int, frozenset[tuple[str, GradeEntry]], Decimal], UEResult] = {}
     alive: list[Sequence[AssessmentInfo]] = []
 
@@ -114,39 +114,65 @@ def _memoised_ue_result() -> UEResultFunction:
 
 # Enrolments as (id, programme year id, fees due): a list, or a query of those tuples.
 _Enrolments = Sequence[tuple[int, int, Decimal]]
+# The enrolments' ids in SQL: a list, or a subquery (see ``_compute``).
+_Ids = Sequence[int] | QuerySet[Any]
+# What the rules read of a UE: its id, code, credits and assessments.
+_UERead = tuple[int, str, int, list[AssessmentInfo]]
 
 
-def _compute(
-    enrolments: _Enrolments,
-    ids: Sequence[int] | QuerySet[Any],
-    *,
-    published_only: bool,
-    now: datetime,
-) -> tuple[list[tuple[list[UE], StudentResult]], dict[int, UE]]:
-    """The one set-based path: seven queries of tuples (UE and assessments aside, a few per
-    cohort), then the pure rules once per enrolment. ``ids`` selects the same enrolments in
-    SQL (a list, or a subquery so that a cohort of any size stays one statement)."""
-    year_ids = {py_id for _pk, py_id, _fees in enrolments}
-    years = {
+@dataclass(frozen=True, slots=True)
+class _Facts:
+    """What ``_compute`` reads of a cohort in its seven queries, keyed for its loop."""
+
+    years: dict[int, tuple[Decimal, Decimal, bool]]  # pass mark, threshold, justified count
+    ues: dict[int, UE]
+    ues_of: dict[int, list[int]]  # enrolment → its UE ids
+    infos_by_ue: dict[int, list[AssessmentInfo]]
+    entries: dict[tuple[int, int], dict[str, GradeEntry]]  # (enrolment, UE) → key → entry
+    sessions_by_ue: dict[int, list[Session]]
+    unmarked: dict[int, list[SessionAttendance]]  # UE → its sessions without a roll line
+    marks: dict[int, dict[int, _Mark]]  # enrolment → session → roll line (not present)
+    payments: dict[int, list[Decimal]]
+
+
+def _years(year_ids: set[int]) -> dict[int, tuple[Decimal, Decimal, bool]]:
+    return {
         pk: (pass_mark, threshold, justified)
         for pk, pass_mark, threshold, justified in ProgrammeYear.objects.filter(
             pk__in=year_ids
         ).values_list("pk", "pass_mark", "absence_threshold_pct", "justified_absences_count")
     }
-    ues = {ue.pk: ue for ue in UE.objects.filter(programme_year_id__in=year_ids)}
+
+
+def _ues_of(ids: _Ids) -> dict[int, list[int]]:
     ues_of: dict[int, list[int]] = defaultdict(list)
     for enrolment_id, ue_id in Enrolment.ues.through.objects.filter(
         enrolment_id__in=ids
     ).values_list("enrolment_id", "ue_id"):
         ues_of[enrolment_id].append(ue_id)
+    return ues_of
 
+
+def _assessments(
+    ues: dict[int, UE],
+) -> tuple[dict[int, str], dict[int, int], dict[int, list[AssessmentInfo]]]:
+    """Each assessment's key and UE id, and what the rules read of each UE's assessments."""
     assessments = list(Assessment.objects.filter(ue_id__in=ues.keys()))
     key_of = {a.pk: a.key for a in assessments}
     ue_of_assessment = {a.pk: a.ue_id for a in assessments}
     infos_by_ue: dict[int, list[AssessmentInfo]] = defaultdict(list)
     for a in assessments:
         infos_by_ue[a.ue_id].append(assessment_info(a, ue_code=ues[a.ue_id].code, keys=key_of))
+    return key_of, ue_of_assessment, infos_by_ue
 
+
+def _entries(
+    ids: _Ids,
+    *,
+    published_only: bool,
+    key_of: dict[int, str],
+    ue_of_assessment: dict[int, int],
+) -> dict[tuple[int, int], dict[str, GradeEntry]]:
     grades = Grade.objects.filter(enrolment_id__in=ids)
     if published_only:
         grades = grades.filter(published=True)
@@ -161,7 +187,13 @@ def _compute(
         if entry is None:
             entry = known[(status, stored)] = grade_entry(_Entry(status, read_value(stored)))
         entries[(enrolment_id, ue_of_assessment[assessment_id])][key_of[assessment_id]] = entry
+    return entries
 
+
+def _sessions(
+    ues: dict[int, UE], *, now: datetime
+) -> tuple[dict[int, list[Session]], dict[int, list[SessionAttendance]]]:
+    """Each UE's sessions, and how each reads for a student without a roll line."""
     sessions_by_ue: dict[int, list[Session]] = defaultdict(list)
     for s in Session.objects.filter(ue_id__in=ues.keys()).only(
         "ue_id", "kind", "start", "end", "cancelled"
@@ -172,6 +204,10 @@ def _compute(
         ue_id: [session_attendance(s, None, now=now) for s in sessions]
         for ue_id, sessions in sessions_by_ue.items()
     }
+    return sessions_by_ue, unmarked
+
+
+def _marks(ids: _Ids) -> dict[int, dict[int, _Mark]]:
     marks: dict[int, dict[int, _Mark]] = defaultdict(dict)
     for enrolment_id, session_id, presence, minutes_missed, justified in (
         Attendance.objects.filter(enrolment_id__in=ids)
@@ -179,7 +215,10 @@ def _compute(
         .values_list("enrolment_id", "session_id", "presence", "minutes_missed", "justified")
     ):
         marks[enrolment_id][session_id] = _Mark(presence, minutes_missed, justified)
+    return marks
 
+
+def _payments(ids: _Ids) -> dict[int, list[Decimal]]:
     payments: dict[int, list[Decimal]] = defaultdict(list)
     paid = Payment.objects.filter(enrolment_id__in=ids)
     read_amount = _reader(paid, "amount")
@@ -189,35 +228,78 @@ def _compute(
         if amount is None:
             amount = amounts[stored] = read_amount(stored)
         payments[enrolment_id].append(amount)
+    return payments
 
+
+def _facts(enrolments: _Enrolments, ids: _Ids, *, published_only: bool, now: datetime) -> _Facts:
+    """The seven queries of tuples (UE and assessments aside, a few per cohort)."""
+    year_ids = {py_id for _pk, py_id, _fees in enrolments}
+    years = _years(year_ids)
+    ues = {ue.pk: ue for ue in UE.objects.filter(programme_year_id__in=year_ids)}
+    ues_of = _ues_of(ids)
+    key_of, ue_of_assessment, infos_by_ue = _assessments(ues)
+    entries = _entries(
+        ids, published_only=published_only, key_of=key_of, ue_of_assessment=ue_of_assessment
+    )
+    sessions_by_ue, unmarked = _sessions(ues, now=now)
+    return _Facts(
+        years=years,
+        ues=ues,
+        ues_of=ues_of,
+        infos_by_ue=infos_by_ue,
+        entries=entries,
+        sessions_by_ue=sessions_by_ue,
+        unmarked=unmarked,
+        marks=_marks(ids),
+        payments=_payments(ids),
+    )
+
+
+def _shared(
+    ue_set: tuple[int, ...], facts: _Facts
+) -> tuple[list[UE], list[_UERead], list[SessionAttendance]]:
+    """What students enrolled in the same UE share: the UE by code, what the rules read of
+    each, and their sessions as a student without a roll line attended them."""
+    ordered = sorted((facts.ues[u] for u in ue_set), key=lambda u: u.code)
+    read = [(ue.pk, ue.code, ue.credits, facts.infos_by_ue[ue.pk]) for ue in ordered]
+    blank = [attended for ue in ordered for attended in facts.unmarked.get(ue.pk, ())]
+    return ordered, read, blank
+
+
+def _attended(
+    my_ues: list[UE], mine: dict[int, _Mark], facts: _Facts, *, now: datetime
+) -> list[SessionAttendance]:
+    """The sessions of a student with roll lines: theirs where marked, else the blank one."""
+    sessions_by_ue, unmarked = facts.sessions_by_ue, facts.unmarked
+    return [
+        session_attendance(s, mine[s.pk], now=now) if s.pk in mine else blank
+        for ue in my_ues
+        for s, blank in zip(sessions_by_ue.get(ue.pk, ()), unmarked.get(ue.pk, ()), strict=True)
+    ]
+
+
+def _results(
+    enrolments: _Enrolments, facts: _Facts, *, now: datetime
+) -> list[tuple[list[UE], StudentResult]]:
+    """The pure rules once per enrolment, on what ``_facts`` read."""
+    years, ues_of, entries, marks = facts.years, facts.ues_of, facts.entries, facts.marks
+    payments = facts.payments
     no_entries: dict[str, GradeEntry] = {}
     compute_ue = _memoised_ue_result()
     # Students share their set of UE: its order, what the rules read of each UE and its
     # unmarked sessions are built once.
-    by_set: dict[
-        tuple[int, ...],
-        tuple[list[UE], list[tuple[int, str, int, list[AssessmentInfo]]], list[SessionAttendance]],
-    ] = {}
+    by_set: dict[tuple[int, ...], tuple[list[UE], list[_UERead], list[SessionAttendance]]] = {}
     out = []
     for pk, py_id, fees_due in enrolments:
         pass_mark, threshold, justified_count = years[py_id]
         ue_set = tuple(ues_of.get(pk, ()))
         shared = by_set.get(ue_set)
         if shared is None:
-            ordered = sorted((ues[u] for u in ue_set), key=lambda u: u.code)
-            read = [(ue.pk, ue.code, ue.credits, infos_by_ue[ue.pk]) for ue in ordered]
-            blank = [attended for ue in ordered for attended in unmarked.get(ue.pk, ())]
-            shared = by_set[ue_set] = (ordered, read, blank)
+            shared = by_set[ue_set] = _shared(ue_set, facts)
         my_ues, my_reads, attended = shared
         mine = marks.get(pk)
         if mine is not None:
-            attended = [
-                session_attendance(s, mine[s.pk], now=now) if s.pk in mine else blank
-                for ue in my_ues
-                for s, blank in zip(
-                    sessions_by_ue.get(ue.pk, ()), unmarked.get(ue.pk, ()), strict=True
-                )
-            ]
+            attended = _attended(my_ues, mine, facts, now=now)
         result = student_result(
             ues=[
                 UEInput(
@@ -237,7 +319,21 @@ def _compute(
             compute_ue=compute_ue,
         )
         out.append((my_ues, result))
-    return out, ues
+    return out
+
+
+def _compute(
+    enrolments: _Enrolments,
+    ids: _Ids,
+    *,
+    published_only: bool,
+    now: datetime,
+) -> tuple[list[tuple[list[UE], StudentResult]], dict[int, UE]]:
+    """The one set-based path: seven queries of tuples (UE and assessments aside, a few per
+    cohort), then the pure rules once per enrolment. ``ids`` selects the same enrolments in
+    SQL (a list, or a subquery so that a cohort of any size stays one statement)."""
+    facts = _facts(enrolments, ids, published_only=published_only, now=now)
+    return _results(enrolments, facts, now=now), facts.ues
 
 
 def results_for(

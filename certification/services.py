@@ -71,6 +71,133 @@ def _members(members: str) -> list[str]:
     return [line.strip() for line in members.splitlines() if line.strip()]
 
 
+def _deliberation_errors(
+    *,
+    previous: Jury | None,
+    members: str,
+    kind: str | None,
+    reason: str,
+    deliberated_at: dt.datetime,
+    drafts: int,
+) -> list[str]:
+    """Every reason to refuse a deliberation (``members`` and ``reason`` stripped)."""
+    errors: list[str] = []
+    if not _members(members):
+        errors.append("Indiquez les membres du jury.")
+    if previous is not None:
+        if kind not in {Jury.Kind.SECOND_SESSION, Jury.Kind.RECTIFICATIF}:
+            errors.append(
+                "Le jury a déjà délibéré : choisissez « seconde session » ou « rectificatif »."
+            )
+        if not reason:
+            errors.append("Une nouvelle délibération demande un motif.")
+        if deliberated_at < previous.deliberated_at:
+            errors.append("La date précède celle de la délibération précédente.")
+    if drafts:
+        errors.append(
+            f"{drafts} note{'s' if drafts > 1 else ''} de la promotion "
+            f"{'sont' if drafts > 1 else 'est'} encore en brouillon : publiez-les ou "
+            "complétez-les avant de délibérer."
+        )
+    return errors
+
+
+def _decisions_snapshot(
+    *,
+    programme_year: ProgrammeYear,
+    sequence: int,
+    kind: str,
+    reason: str,
+    deliberated_at: dt.datetime,
+    members: str,
+) -> tuple[dict[str, Any], dict[int, JuryDecision]]:
+    """The PV's snapshot of the cohort's published results, and each enrolment's decision."""
+    results = cohort_results(programme_year, published_only=True)
+    snapshot = documents.jury_snapshot(programme_year=programme_year, results=results)
+    decisions = {er.enrolment.pk: jury_decision(er.result) for er in results}
+    for student in snapshot["students"]:
+        student["decision"] = decisions[student["enrolment_id"]].value
+    snapshot.update(
+        sequence=sequence,
+        kind=kind,
+        reason=reason,
+        deliberated_at=deliberated_at.isoformat(),
+        members=_members(members),
+    )
+    return snapshot, decisions
+
+
+def _publish_corrections(enrolments: list[Enrolment], *, by: User | None, reason: str) -> None:
+    """A rectificatif publishes the corrections made since the last deliberation."""
+    corrections = list(
+        Grade.objects.filter(enrolment__in=enrolments, under_correction=True).select_related(
+            "assessment"
+        )
+    )
+    grades_publish_corrections(grades=corrections, by=by, reason=reason or JURY_LOCK_REASON)
+
+
+def _record_jury(
+    *,
+    programme_year: ProgrammeYear,
+    sequence: int,
+    kind: str,
+    reason: str,
+    deliberated_at: dt.datetime,
+    members: str,
+    by: User | None,
+) -> tuple[Jury, dict[int, JuryDecision]]:
+    """The deliberation with its PV, and each enrolment's decision (not written yet)."""
+    snapshot, decisions = _decisions_snapshot(
+        programme_year=programme_year,
+        sequence=sequence,
+        kind=kind,
+        reason=reason,
+        deliberated_at=deliberated_at,
+        members=members,
+    )
+    jury = Jury.objects.create(
+        programme_year=programme_year,
+        sequence=sequence,
+        kind=kind,
+        reason=reason[:500],
+        deliberated_at=deliberated_at,
+        members=members,
+        deliberated_by=by,
+        snapshot=snapshot,
+    )
+    return jury, decisions
+
+
+def _record_decisions(decisions: dict[int, JuryDecision]) -> None:
+    """Each enrolment's decision: one update per decision."""
+    for decision in JuryDecision:
+        ids = [pk for pk, d in decisions.items() if d == decision]
+        Enrolment.objects.filter(pk__in=ids).update(jury_decision=decision.value)
+
+
+def _freeze(
+    locked_year: ProgrammeYear, enrolments: list[Enrolment], *, by: User | None, reason: str
+) -> None:
+    """The first deliberation freezes the cohort; every one locks its marks."""
+    if locked_year.frozen_at is None:
+        ProgrammeYear.objects.filter(pk=locked_year.pk).update(frozen_at=timezone.now())
+    grades_lock(enrolments=enrolments, by=by, reason=reason or JURY_LOCK_REASON)
+
+
+def _deliberation_summary(
+    programme_year: ProgrammeYear, sequence: int, decisions: dict[int, JuryDecision], reason: str
+) -> str:
+    """What the journal says of a deliberation: how many students got each decision."""
+    counts = ", ".join(
+        f"{sum(1 for d in decisions.values() if d == decision)} {decision.label}"
+        for decision in JuryDecision
+    )
+    return f"Délibération n° {sequence} de {programme_year} : {counts}" + (
+        f" — {reason}" if reason else ""
+    )
+
+
 @transaction.atomic
 def jury_deliberate(
     *,
@@ -92,77 +219,38 @@ def jury_deliberate(
     # Lock the programme year row so that two deliberations cannot interleave.
     locked_year = ProgrammeYear.objects.select_for_update().get(pk=programme_year.pk)
     previous = latest_jury(programme_year.pk)
-    errors: list[str] = []
-    if not _members(members):
-        errors.append("Indiquez les membres du jury.")
-    if previous is None:
-        kind = Jury.Kind.FIRST
-    else:
-        if kind not in {Jury.Kind.SECOND_SESSION, Jury.Kind.RECTIFICATIF}:
-            errors.append(
-                "Le jury a déjà délibéré : choisissez « seconde session » ou « rectificatif »."
-            )
-        if not reason:
-            errors.append("Une nouvelle délibération demande un motif.")
-        if deliberated_at < previous.deliberated_at:
-            errors.append("La date précède celle de la délibération précédente.")
-    drafts = draft_grades(programme_year).count()
-    if drafts:
-        errors.append(
-            f"{drafts} note{'s' if drafts > 1 else ''} de la promotion "
-            f"{'sont' if drafts > 1 else 'est'} encore en brouillon : publiez-les ou "
-            "complétez-les avant de délibérer."
-        )
+    errors = _deliberation_errors(
+        previous=previous,
+        members=members,
+        kind=kind,
+        reason=reason,
+        deliberated_at=deliberated_at,
+        drafts=draft_grades(programme_year).count(),
+    )
     if errors:
         raise CertificationError(errors)
+    if previous is None:
+        kind = Jury.Kind.FIRST
     assert kind is not None  # a later deliberation without its kind is refused above
 
     enrolments = list(cohort_enrolments(programme_year))
-    # A rectificatif publishes the corrections made since the last deliberation.
-    corrections = list(
-        Grade.objects.filter(enrolment__in=enrolments, under_correction=True).select_related(
-            "assessment"
-        )
-    )
-    grades_publish_corrections(grades=corrections, by=by, reason=reason or JURY_LOCK_REASON)
-    results = cohort_results(programme_year, published_only=True)
-    snapshot = documents.jury_snapshot(programme_year=programme_year, results=results)
-    decisions = {er.enrolment.pk: jury_decision(er.result) for er in results}
-    for student in snapshot["students"]:
-        student["decision"] = decisions[student["enrolment_id"]].value
+    _publish_corrections(enrolments, by=by, reason=reason)
     sequence = 1 if previous is None else previous.sequence + 1
-    snapshot.update(
-        sequence=sequence,
-        kind=kind,
-        reason=reason,
-        deliberated_at=deliberated_at.isoformat(),
-        members=_members(members),
-    )
-    jury = Jury.objects.create(
+    jury, decisions = _record_jury(
         programme_year=programme_year,
         sequence=sequence,
         kind=kind,
-        reason=reason[:500],
+        reason=reason,
         deliberated_at=deliberated_at,
         members=members,
-        deliberated_by=by,
-        snapshot=snapshot,
+        by=by,
     )
-    for decision in JuryDecision:
-        ids = [pk for pk, d in decisions.items() if d == decision]
-        Enrolment.objects.filter(pk__in=ids).update(jury_decision=decision.value)
-    if locked_year.frozen_at is None:
-        ProgrammeYear.objects.filter(pk=programme_year.pk).update(frozen_at=timezone.now())
-    grades_lock(enrolments=enrolments, by=by, reason=reason or JURY_LOCK_REASON)
-    counts = ", ".join(
-        f"{sum(1 for d in decisions.values() if d == decision)} {decision.label}"
-        for decision in JuryDecision
-    )
+    _record_decisions(decisions)
+    _freeze(locked_year, enrolments, by=by, reason=reason)
     audit.record(
         by=by,
         action="jury.deliberation.record",
-        summary=f"Délibération n° {sequence} de {programme_year} : "
-        f"{counts}" + (f" — {reason}" if reason else ""),
+        summary=_deliberation_summary(programme_year, sequence, decisions, reason),
         programme_year=programme_year,
     )
     logger.info(

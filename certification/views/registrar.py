@@ -190,18 +190,14 @@ def _table(
     )
 
 
-def _jury_page(
+def _jury_lines(
     request: HttpRequest,
     py: ProgrammeYear,
-    form: DeliberateForm | None = None,
-    issue_form: IssueCohortForm | None = None,
-    date_form: JuryDateForm | None = None,
-) -> HttpResponse:
-    juries = list(Jury.objects.filter(programme_year=py).order_by("sequence"))
-    latest = juries[-1] if juries else None
-    students, ue_codes = _students(py)
-    filter_form = _filter_form(request, ue_codes)
-    query = _query(request, filter_form)
+    students: list[Student],
+    ue_codes: list[str],
+    query: JuryQuery,
+) -> tuple[JuryTable, list[JuryLine]]:
+    """The jury table and the lines of the page it shows, with their live results."""
     # The rules run for the whole cohort only when a filter or the sort reads results; else
     # for the page shown. One call either way: the same queries.
     everyone = needs_results(query, students, ue_codes)
@@ -221,10 +217,40 @@ def _jury_page(
         )
         for s, row in zip(shown, rows, strict=True)
     ]
+    return table, lines
+
+
+def _drafts(py: ProgrammeYear) -> tuple[list[Grade], int]:
+    """The draft marks the page lists (200 at most), and how many there are."""
     drafts = list(services.draft_grades(py)[:200])
-    n_drafts = services.draft_grades(py).count() if len(drafts) == 200 else len(drafts)
+    return drafts, services.draft_grades(py).count() if len(drafts) == 200 else len(drafts)
+
+
+def _certificate_counts(students: list[Student]) -> dict[str, int]:
+    """How many certificates are flagged, issuable, and issuable by the bulk run."""
     cells = [s.cert for s in students]
-    bulk_count = sum(1 for cell in cells if cell.bulk_target)
+    return {
+        "flagged": sum(1 for cell in cells if cell.flagged),
+        "to_issue": sum(1 for cell in cells if cell.issuable),
+        "bulk_count": sum(1 for cell in cells if cell.bulk_target),
+    }
+
+
+def _jury_page(
+    request: HttpRequest,
+    py: ProgrammeYear,
+    form: DeliberateForm | None = None,
+    issue_form: IssueCohortForm | None = None,
+    date_form: JuryDateForm | None = None,
+) -> HttpResponse:
+    juries = list(Jury.objects.filter(programme_year=py).order_by("sequence"))
+    latest = juries[-1] if juries else None
+    students, ue_codes = _students(py)
+    filter_form = _filter_form(request, ue_codes)
+    query = _query(request, filter_form)
+    table, lines = _jury_lines(request, py, students, ue_codes, query)
+    drafts, n_drafts = _drafts(py)
+    counts = _certificate_counts(students)
     corrections = _corrections(py)
     kept = {k: v for k, v in request.GET.items() if k in (*FILTER_PARAMS, "sort") and v}
     context = {
@@ -241,12 +267,10 @@ def _jury_page(
         "drafts": drafts,
         "n_drafts": n_drafts,
         "corrections": corrections,
-        "flagged": sum(1 for cell in cells if cell.flagged),
-        "to_issue": sum(1 for cell in cells if cell.issuable),
-        "bulk_count": bulk_count,
+        **counts,
         "form": form
         or DeliberateForm(later=latest is not None, count=len(students), corrections=corrections),
-        "issue_form": issue_form or IssueCohortForm(count=bulk_count),
+        "issue_form": issue_form or IssueCohortForm(count=counts["bulk_count"]),
         "date_form": date_form or JuryDateForm(initial={"jury_planned_on": py.jury_planned_on}),
         "last_job": BulkIssueJob.objects.filter(programme_year=py).first(),
     }
