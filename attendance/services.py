@@ -46,6 +46,34 @@ def roll_record(*, session: Session, entries: Iterable[RollEntry], by: User) -> 
     existing = {
         a.enrolment_id: a for a in Attendance.objects.select_for_update().filter(session=session)
     }
+    to_create, to_update = _roll_changes(session=session, entries=entries, existing=existing, by=by)
+    Attendance.objects.bulk_create(to_create)
+    Attendance.objects.bulk_update(
+        to_update,
+        [
+            "presence",
+            "minutes_missed",
+            "justified",
+            "justification_reason",
+            "recorded_by",
+            "recorded_at",
+        ],
+    )
+    if session.roll_taken_at is None:
+        session.roll_taken_at = timezone.now()
+        session.save(update_fields=["roll_taken_at"])
+    _roll_recorded(session=session, entries=entries, by=by)
+    return len(to_create) + len(to_update)
+
+
+def _roll_changes(
+    *,
+    session: Session,
+    entries: list[RollEntry],
+    existing: dict[int, Attendance],
+    by: User,
+) -> tuple[list[Attendance], list[Attendance]]:
+    """The rows to create and the rows changed (modified in place), without writing."""
     to_create, to_update = [], []
     for entry in entries:
         minutes = entry.minutes_missed if entry.presence == Attendance.Presence.LATE else 0
@@ -73,21 +101,11 @@ def roll_record(*, session: Session, entries: Iterable[RollEntry], by: User) -> 
         current.recorded_by = by
         current.recorded_at = timezone.now()
         to_update.append(current)
-    Attendance.objects.bulk_create(to_create)
-    Attendance.objects.bulk_update(
-        to_update,
-        [
-            "presence",
-            "minutes_missed",
-            "justified",
-            "justification_reason",
-            "recorded_by",
-            "recorded_at",
-        ],
-    )
-    if session.roll_taken_at is None:
-        session.roll_taken_at = timezone.now()
-        session.save(update_fields=["roll_taken_at"])
+    return to_create, to_update
+
+
+def _roll_recorded(*, session: Session, entries: list[RollEntry], by: User) -> None:
+    """After a roll: the threshold e-mails (after the commit) and the journal line."""
     touched = [e.enrolment_id for e in entries]
     enrolments = list(
         Enrolment.objects.filter(pk__in=touched).select_related("student__user", "programme_year")
@@ -102,7 +120,6 @@ def roll_record(*, session: Session, entries: Iterable[RollEntry], by: User) -> 
         f"{timezone.localtime(session.start):%d/%m/%Y} : {absent} absence(s), {late} retard(s)",
         programme_year=session.ue.programme_year,
     )
-    return len(to_create) + len(to_update)
 
 
 @transaction.atomic

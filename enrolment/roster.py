@@ -691,6 +691,26 @@ def roster_apply(
     preview = roster_preview(programme_year=programme_year, table=table, mapping=mapping)
     if not preview.ok:
         raise RosterError(preview)
+    to_invite = _write_rows(programme_year=programme_year, preview=preview, by=by)
+    roster_import = RosterImport.objects.create(
+        programme_year=programme_year,
+        created_at=timezone.now(),
+        created_by=by,
+        filename=filename[:200],
+        sha256=sha256,
+        created=preview.to_create,
+        unchanged=preview.unchanged,
+        to_invite=to_invite,
+        state=RosterImport.State.SENDING if to_invite else RosterImport.State.DONE,
+    )
+    _journal_import(roster_import, programme_year=programme_year, by=by, filename=filename)
+    return roster_import
+
+
+def _write_rows(*, programme_year: ProgrammeYear, preview: Preview, by: User | None) -> list[int]:
+    """Every account and enrolment the preview plans; the users to invite, in row order.
+
+    A row the services refuse stops the whole import (``RosterError``, rolled back)."""
     ues = {ue.code.upper(): ue for ue in programme_year.ues.all()}
     students = StudentProfile.objects.in_bulk(
         [r.student_id for r in preview.rows if r.student_id is not None]
@@ -701,17 +721,7 @@ def roster_apply(
             continue
         try:
             if row.action == Action.NEW:
-                assert row.birth_date is not None
-                student = services.student_create(
-                    data=services.NewStudent(
-                        number=row.number,
-                        last_name=row.last_name,
-                        first_name=row.first_name,
-                        birth_date=row.birth_date,
-                        email=row.email,
-                        phone=row.phone,
-                    )
-                )
+                student = _new_student(row)
                 to_invite.append(student.user_id)
             else:
                 assert row.student_id is not None
@@ -744,25 +754,36 @@ def roster_apply(
             )
             failed = Preview(errors=[RowError(row.line, "", row.number, str(message))])
             raise RosterError(failed) from exc
-    created = preview.to_create
-    roster_import = RosterImport.objects.create(
-        programme_year=programme_year,
-        created_at=timezone.now(),
-        created_by=by,
-        filename=filename[:200],
-        sha256=sha256,
-        created=created,
-        unchanged=preview.unchanged,
-        to_invite=to_invite,
-        state=RosterImport.State.SENDING if to_invite else RosterImport.State.DONE,
+    return to_invite
+
+
+def _new_student(row: RowPlan) -> StudentProfile:
+    """The account of a row marked new, through ``services.student_create``."""
+    assert row.birth_date is not None
+    return services.student_create(
+        data=services.NewStudent(
+            number=row.number,
+            last_name=row.last_name,
+            first_name=row.first_name,
+            birth_date=row.birth_date,
+            email=row.email,
+            phone=row.phone,
+        )
     )
+
+
+def _journal_import(
+    roster_import: RosterImport, *, programme_year: ProgrammeYear, by: User | None, filename: str
+) -> None:
+    """The import's journal line and log line."""
+    to_invite = len(roster_import.to_invite)
     audit.record(
         by=by,
         action="enrolment.roster.import",
         summary=(
             f"Liste officielle « {filename[:100]} » importée en {programme_year} : "
-            f"{created} inscription(s) créée(s) dont {len(to_invite)} nouveau(x) compte(s), "
-            f"{preview.unchanged} déjà présente(s)"
+            f"{roster_import.created} inscription(s) créée(s) dont {to_invite} nouveau(x) "
+            f"compte(s), {roster_import.unchanged} déjà présente(s)"
         ),
         programme_year=programme_year,
     )
@@ -770,11 +791,10 @@ def roster_apply(
         "roster import %s into %s: %s created, %s unchanged, %s to invite",
         roster_import.pk,
         programme_year.pk,
-        created,
-        preview.unchanged,
-        len(to_invite),
+        roster_import.created,
+        roster_import.unchanged,
+        to_invite,
     )
-    return roster_import
 
 
 def invitations_send(*, import_id: int, batch_size: int = INVITATION_BATCH) -> RosterImport | None:

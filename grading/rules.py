@@ -179,12 +179,43 @@ def ue_result(
     if foreign:
         raise ValueError(f"assessments not of UE {ue}: {', '.join(foreign)}")
     originals = [a for a in assessments if a.makeup_of is None]
-    makeups = _makeups_by_original(assessments)
+    counted, missing, makeup_pending, missed = _count_marks(
+        originals, _makeups_by_original(assessments), entries
+    )
+    average: Decimal | None = None
+    raw: Decimal | None = None
+    status = UEStatus.PENDING
+    if originals and not missing and not makeup_pending:
+        average, raw = _weighted_average(counted)
+        # RULES.md §6 Decision: the rounded figure decides, so what is read is what was decided.
+        status = UEStatus.VALIDATED if average >= pass_mark else UEStatus.FAILED
+    return UEResult(
+        ue=ue,
+        status=status,
+        average=average,
+        raw_average=raw,
+        credits=credits if status == UEStatus.VALIDATED else 0,
+        counted=tuple(counted),
+        missing=tuple(missing),
+        makeup_pending=tuple(makeup_pending),
+        missed=tuple(missed),
+        has_assessment=bool(originals),
+    )
+
+
+def _count_marks(
+    originals: Sequence[AssessmentInfo],
+    makeups: Mapping[str, AssessmentInfo],
+    entries: Mapping[str, GradeEntry],
+) -> tuple[list[CountedMark], list[str], list[str], list[str]]:
+    """Sort the originals into counted, missing and waiting for a make-up, in their order (§6).
+
+    Returns (counted, missing, makeup_pending, missed); missed lists the counted marks not sat.
+    """
     counted: list[CountedMark] = []
     missing: list[str] = []
     makeup_pending: list[str] = []
     missed: list[str] = []
-
     for original in originals:
         entry = entries.get(original.key)
         if entry is None:
@@ -211,31 +242,16 @@ def ue_result(
         counted.append(
             CountedMark(original=original.key, source=source, weight=original.weight, mark=mark)
         )
+    return counted, missing, makeup_pending, missed
 
-    pending = not originals or bool(missing) or bool(makeup_pending)
-    average: Decimal | None = None
-    raw: Decimal | None = None
-    status = UEStatus.PENDING
-    if not pending:
-        with localcontext(prec=_PRECISION):
-            weighted = sum((c.weight * c.mark for c in counted), Decimal(0))
-            weights = sum((c.weight for c in counted), Decimal(0))
-            raw = weighted / weights
-        average = _round_half_up(weighted, weights)
-        # RULES.md §6 Decision: the rounded figure decides, so what is read is what was decided.
-        status = UEStatus.VALIDATED if average >= pass_mark else UEStatus.FAILED
-    return UEResult(
-        ue=ue,
-        status=status,
-        average=average,
-        raw_average=raw,
-        credits=credits if status == UEStatus.VALIDATED else 0,
-        counted=tuple(counted),
-        missing=tuple(missing),
-        makeup_pending=tuple(makeup_pending),
-        missed=tuple(missed),
-        has_assessment=bool(originals),
-    )
+
+def _weighted_average(counted: Sequence[CountedMark]) -> tuple[Decimal, Decimal]:
+    """The rounded and the raw weighted average of the counted marks (non-empty)."""
+    with localcontext(prec=_PRECISION):
+        weighted = sum((c.weight * c.mark for c in counted), Decimal(0))
+        weights = sum((c.weight for c in counted), Decimal(0))
+        raw = weighted / weights
+    return _round_half_up(weighted, weights), raw
 
 
 def validate_makeup(

@@ -8,7 +8,7 @@ import csv
 import io
 import unicodedata
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -27,7 +27,7 @@ from lib.spreadsheet_safety import (
 from . import codes, rules
 from .codes import CODES
 from .models import Assessment, Grade
-from .selectors import Grid
+from .selectors import Grid, GridRow
 
 HEADERS = ["Numéro", "Nom", "Prénom", "Note", "Rapport", "Évaluation", "Version"]
 MAX_ROWS = 5000
@@ -289,102 +289,111 @@ def import_preview(grid: Grid, table: Sequence[RawRow]) -> ImportPreview:
         r.cells["Numéro"].text.strip() for r in table if r.cells.get("Numéro") is not None
     )
     for raw in table:
-        number_cell = raw.cells.get("Numéro")
-        number = number_cell.text.strip() if number_cell else ""
-        if number.startswith("'"):
-            number = number[1:]
-
-        def error(reason: str, *, _line: int = raw.line, _number: str = number) -> None:
-            preview.errors.append(RowError(_line, _number, reason))
-
-        evaluation = raw.cells.get("Évaluation")
-        if evaluation is None or evaluation.text.strip() != token:
-            found = evaluation.text.strip() if evaluation else gettext("vide")
-            error(
-                gettext(
-                    "Ligne d'une autre évaluation (%(found)s) : "
-                    "ce fichier n'est pas celui de %(assessment)s."
-                )
-                % {"found": found, "assessment": grid.assessment.key}
-            )
-            continue
-        if not number:
-            error(gettext("Numéro d'élève manquant."))
-            continue
-        if numbers[number] > 1:
-            error(
-                gettext("Numéro %(number)s présent plusieurs fois dans le fichier.")
-                % {"number": number}
-            )
-            continue
-        row = by_number.get(number)
-        if row is None and grid.assessment.makeup_of_id is not None:
-            error(
-                gettext(
-                    "Numéro %(number)s : pas d'absence justifiée à %(assessment)s, "
-                    "cet·te élève n'est pas concerné·e par ce rattrapage."
-                )
-                % {"number": number, "assessment": grid.assessment.makeup_of.key}
-            )
-            continue
-        if row is None:
-            error(
-                gettext("Numéro %(number)s inconnu : cet·te élève ne suit pas l'UE.")
-                % {"number": number}
-            )
+        number = _row_number(raw)
+        found = _matching_row(grid, raw, number, token=token, by_number=by_number, numbers=numbers)
+        if isinstance(found, str):
+            preview.errors.append(RowError(raw.line, number, found))
             continue
         note = raw.cells.get("Note")
         if note is None or (not note.text.strip() and not note.formula):
             preview.blank += 1  # a blank cell never erases a grade
             continue
-        try:
-            status, value = _wanted(note)
-        except rules.GradeInputError as exc:
-            error(codes.grade_error(exc))
-            continue
-        report_cell = raw.cells.get("Rapport")
-        report = report_cell.text.strip() if report_cell else ""
-        grade = row.grade
-        if status == Grade.Status.PLAGIARISM and not report:
-            if grade is not None and grade.plagiarism_report:
-                report = grade.plagiarism_report
-            else:
-                error(gettext("Le plagiat exige un court rapport (colonne « Rapport »)."))
-                continue
-        current = (grade.status, grade.value) if grade else None
-        if current == (status, value) and (
-            status != Grade.Status.PLAGIARISM or report == grade.plagiarism_report  # type: ignore[union-attr]
-        ):
+        outcome = _row_change(raw, found, number, note)
+        if outcome is None:
             preview.unchanged += 1
-            continue
-        version = _version(raw.cells.get("Version"))
-        if version is not None and version != row.version:
-            now = _show(*current) if current else "—"
-            error(
-                gettext(
-                    "La note a été modifiée depuis l'export (actuelle : %(now)s) : "
-                    "exportez à nouveau le fichier."
-                )
-                % {"now": now}
-            )
-            continue
-        if grade is not None and grade.locked:
-            error(gettext("Note verrouillée après le jury."))
-            continue
-        student = row.enrolment.student
-        preview.changes.append(
-            PreviewChange(
-                line=raw.line,
-                enrolment_id=row.enrolment.pk,
-                number=number,
-                name=f"{student.last_name} {student.first_name}",
-                old=_show(*current) if current else "—",
-                new=_show(status, value),
-                status=status,
-                value=value,
-                report=report if status == Grade.Status.PLAGIARISM else "",
-                expected_version=row.version,
-            )
-        )
+        elif isinstance(outcome, str):
+            preview.errors.append(RowError(raw.line, number, outcome))
+        else:
+            preview.changes.append(outcome)
     preview.errors.sort(key=lambda e: e.line)
     return preview
+
+
+def _row_number(raw: RawRow) -> str:
+    """The student number of a line, without the apostrophe a spreadsheet may keep."""
+    number_cell = raw.cells.get("Numéro")
+    number = number_cell.text.strip() if number_cell else ""
+    if number.startswith("'"):
+        number = number[1:]
+    return number
+
+
+def _matching_row(
+    grid: Grid,
+    raw: RawRow,
+    number: str,
+    *,
+    token: str,
+    by_number: Mapping[str, GridRow],
+    numbers: Counter[str],
+) -> GridRow | str:
+    """The grid's row a line is about, or why the line cannot be read."""
+    evaluation = raw.cells.get("Évaluation")
+    if evaluation is None or evaluation.text.strip() != token:
+        found = evaluation.text.strip() if evaluation else gettext("vide")
+        return gettext(
+            "Ligne d'une autre évaluation (%(found)s) : "
+            "ce fichier n'est pas celui de %(assessment)s."
+        ) % {"found": found, "assessment": grid.assessment.key}
+    if not number:
+        return gettext("Numéro d'élève manquant.")
+    if numbers[number] > 1:
+        return gettext("Numéro %(number)s présent plusieurs fois dans le fichier.") % {
+            "number": number
+        }
+    row = by_number.get(number)
+    if row is None and grid.assessment.makeup_of_id is not None:
+        return gettext(
+            "Numéro %(number)s : pas d'absence justifiée à %(assessment)s, "
+            "cet·te élève n'est pas concerné·e par ce rattrapage."
+        ) % {"number": number, "assessment": grid.assessment.makeup_of.key}
+    if row is None:
+        return gettext("Numéro %(number)s inconnu : cet·te élève ne suit pas l'UE.") % {
+            "number": number
+        }
+    return row
+
+
+def _row_change(
+    raw: RawRow, row: GridRow, number: str, note: RawCell
+) -> PreviewChange | str | None:
+    """The change a line asks for, why it is refused, or None when it changes nothing."""
+    try:
+        status, value = _wanted(note)
+    except rules.GradeInputError as exc:
+        return codes.grade_error(exc)
+    report_cell = raw.cells.get("Rapport")
+    report = report_cell.text.strip() if report_cell else ""
+    grade = row.grade
+    if status == Grade.Status.PLAGIARISM and not report:
+        if grade is not None and grade.plagiarism_report:
+            report = grade.plagiarism_report
+        else:
+            return gettext("Le plagiat exige un court rapport (colonne « Rapport »).")
+    current = (grade.status, grade.value) if grade else None
+    if current == (status, value) and (
+        status != Grade.Status.PLAGIARISM or report == grade.plagiarism_report  # type: ignore[union-attr]
+    ):
+        return None
+    version = _version(raw.cells.get("Version"))
+    if version is not None and version != row.version:
+        now = _show(*current) if current else "—"
+        return gettext(
+            "La note a été modifiée depuis l'export (actuelle : %(now)s) : "
+            "exportez à nouveau le fichier."
+        ) % {"now": now}
+    if grade is not None and grade.locked:
+        return gettext("Note verrouillée après le jury.")
+    student = row.enrolment.student
+    return PreviewChange(
+        line=raw.line,
+        enrolment_id=row.enrolment.pk,
+        number=number,
+        name=f"{student.last_name} {student.first_name}",
+        old=_show(*current) if current else "—",
+        new=_show(status, value),
+        status=status,
+        value=value,
+        report=report if status == Grade.Status.PLAGIARISM else "",
+        expected_version=row.version,
+    )

@@ -23,7 +23,7 @@ from django.utils.translation import ngettext
 
 from enrolment.access import registrar_required
 from enrolment.freeze import SESSIONS_FROZEN, refusal
-from enrolment.models import ProgrammeYear, User
+from enrolment.models import UE, ProgrammeYear, User
 
 from .. import rules, selectors, services
 from ..forms import SessionCancelForm
@@ -228,32 +228,13 @@ def session_series(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         plan = form.plan()
-        arguments = {
-            "ue": data["ue"],
-            "title": data["title"],
-            "kind": data["kind"],
-            "makeup": data["makeup"],
-            "plan": plan,
-            "site": data["site"],
-            "room": data["room"],
-            "teachers": list(data["teachers"]),
-        }
+        arguments = _series_arguments(data, plan)
         digest = form.digest()
         confirmed = request.POST.get("action") == "confirm"
         try:
             if confirmed and request.POST.get("digest") == digest:
                 sessions = services.session_series_create(**arguments, by=request.user)
-                messages.success(
-                    request,
-                    ngettext(
-                        "%(n)d séance créée pour %(ue)s.",
-                        "%(n)d séances créées pour %(ue)s.",
-                        len(sessions),
-                    )
-                    % {"n": len(sessions), "ue": data["ue"].code},
-                )
-                first = monday_of(timezone.localdate(sessions[0].start))
-                return redirect(week_url(first, data["ue"].programme_year_id))
+                return _series_created(request, sessions, data["ue"])
             series = services.session_series_check(**arguments)
         except ValidationError as exc:
             _fail(form, exc)
@@ -263,25 +244,7 @@ def session_series(request: HttpRequest) -> HttpResponse:
                     request,
                     _("Le formulaire a changé depuis l'aperçu : vérifiez ce nouvel aperçu."),
                 )
-            spans = plan.spans()
-            candidates = [
-                rules.Slot(
-                    ref=f"new-{n}",
-                    start=start,
-                    end=end,
-                    site=data["site"],
-                    room=data["room"],
-                    teachers=frozenset(t.pk for t in data["teachers"]),
-                )
-                for n, (start, end) in enumerate(spans)
-            ]
-            clashes, known = selectors.planning_clashes(
-                start=spans[0][0], end=spans[-1][1], extra=candidates
-            )
-            preview = [
-                PreviewLine(start=s.start, end=s.end, clashes=_notes(s.ref, clashes, known))
-                for s in candidates
-            ]
+            preview = _series_preview(data, plan)
             skipped = list(series.skipped)
     return render(
         request,
@@ -295,6 +258,58 @@ def session_series(request: HttpRequest) -> HttpResponse:
         },
         status=400 if request.method == "POST" and form.errors else 200,
     )
+
+
+def _series_arguments(data: dict[str, Any], plan: services.SeriesPlan) -> dict[str, Any]:
+    """What the series form gives ``session_series_check`` and ``session_series_create``."""
+    return {
+        "ue": data["ue"],
+        "title": data["title"],
+        "kind": data["kind"],
+        "makeup": data["makeup"],
+        "plan": plan,
+        "site": data["site"],
+        "room": data["room"],
+        "teachers": list(data["teachers"]),
+    }
+
+
+def _series_created(request: HttpRequest, sessions: list[Session], ue: UE) -> HttpResponse:
+    """Say how many sessions were created, and show the week of the first one."""
+    messages.success(
+        request,
+        ngettext(
+            "%(n)d séance créée pour %(ue)s.",
+            "%(n)d séances créées pour %(ue)s.",
+            len(sessions),
+        )
+        % {"n": len(sessions), "ue": ue.code},
+    )
+    first = monday_of(timezone.localdate(sessions[0].start))
+    return redirect(week_url(first, ue.programme_year_id))
+
+
+def _series_preview(data: dict[str, Any], plan: services.SeriesPlan) -> list[PreviewLine]:
+    """The series' days, each with its clashes against the planning and the other days."""
+    spans = plan.spans()
+    candidates = [
+        rules.Slot(
+            ref=f"new-{n}",
+            start=start,
+            end=end,
+            site=data["site"],
+            room=data["room"],
+            teachers=frozenset(t.pk for t in data["teachers"]),
+        )
+        for n, (start, end) in enumerate(spans)
+    ]
+    clashes, known = selectors.planning_clashes(
+        start=spans[0][0], end=spans[-1][1], extra=candidates
+    )
+    return [
+        PreviewLine(start=s.start, end=s.end, clashes=_notes(s.ref, clashes, known))
+        for s in candidates
+    ]
 
 
 def _teacher_ids(session: Session) -> list[int]:

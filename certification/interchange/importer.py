@@ -43,7 +43,13 @@ from grading.models import Assessment, Grade, GradeHistory
 from grading.services import GradeChange, GradeWriteError, grades_apply
 from lib.bulk import insert_rows, listed, update_rows
 
-from .validate import CohortData, CohortFileError, cohort_file_read, parse_cohort
+from .validate import (
+    CohortData,
+    CohortFileError,
+    ProgrammeData,
+    cohort_file_read,
+    parse_cohort,
+)
 
 IMPORT_REASON = "Import de promotion"
 
@@ -193,10 +199,19 @@ def _check_frozen(cohort: CohortData, py: ProgrammeYear, *, now: datetime) -> li
     assessments, the sessions already held and their rolls, the enrolments and their UE.
     Each difference is an error; fees, payments, contact data and future sessions may change.
     Read-only."""
-    errors: list[str] = []
     ue_codes = dict(UE.objects.filter(programme_year=py).values_list("pk", "code"))
+    errors = _frozen_rules(cohort, py)
+    errors += _frozen_assessments(cohort, py, ue_codes)
+    sessions = {s.key: s for s in Session.objects.filter(ue__programme_year=py)}
+    errors += _frozen_sessions(cohort, sessions, ue_codes, now=now)
+    errors += _frozen_students(cohort, py, sessions, now=now)
+    return errors
+
+
+def _frozen_rules(cohort: CohortData, py: ProgrammeYear) -> list[str]:
+    """The rules the decisions were taken with: pass mark, threshold, UE and their credits."""
+    errors: list[str] = []
     p = cohort.programme
-    # The rules the decisions were taken with: pass mark, threshold, UE and their credits.
     if (p.pass_mark, p.absence_threshold_pct, p.justified_absences_count) != (
         py.pass_mark,
         py.absence_threshold_pct,
@@ -207,7 +222,14 @@ def _check_frozen(cohort: CohortData, py: ProgrammeYear, *, now: datetime) -> li
     for i, wanted_ue in enumerate(p.ues):
         if credits.get(wanted_ue.code) != wanted_ue.credits:
             errors.append(f"programme.ues[{i}]: {refusal(RULES_FROZEN)}")
+    return errors
 
+
+def _frozen_assessments(
+    cohort: CohortData, py: ProgrammeYear, ue_codes: dict[int, str]
+) -> list[str]:
+    """Every stored assessment brought back unchanged, and none added."""
+    errors: list[str] = []
     stored_assessments = {
         a.key: a
         for a in Assessment.objects.filter(ue__programme_year=py).select_related("makeup_of")
@@ -230,8 +252,14 @@ def _check_frozen(cohort: CohortData, py: ProgrammeYear, *, now: datetime) -> li
             stored_assessment.makeup_of.key if stored_assessment.makeup_of else None,
         ):
             errors.append(f"{wanted_assessment.path}: {refusal(ASSESSMENTS_FROZEN)}")
+    return errors
 
-    sessions = {s.key: s for s in Session.objects.filter(ue__programme_year=py)}
+
+def _frozen_sessions(
+    cohort: CohortData, sessions: dict[str, Session], ue_codes: dict[int, str], *, now: datetime
+) -> list[str]:
+    """The sessions already held unchanged; a new or changed one only in the future."""
+    errors: list[str] = []
     for wanted_session in cohort.sessions:
         stored_session = sessions.get(wanted_session.key)
         if stored_session is not None and (
@@ -258,7 +286,14 @@ def _check_frozen(cohort: CohortData, py: ProgrammeYear, *, now: datetime) -> li
             errors.append(f"{wanted_session.path}: {refusal(SESSIONS_FROZEN)}")
         elif wanted_session.end <= now:  # new or to come: it would be held after the jury
             errors.append(f"{wanted_session.path}: {refusal(SESSIONS_INTO_PAST_FROZEN)}")
+    return errors
 
+
+def _frozen_students(
+    cohort: CohortData, py: ProgrammeYear, sessions: dict[str, Session], *, now: datetime
+) -> list[str]:
+    """Every enrolment kept with its UE, and the rolls of the sessions held unchanged."""
+    errors: list[str] = []
     enrolments = {
         e.student.number: e
         for e in Enrolment.objects.filter(
@@ -268,15 +303,7 @@ def _check_frozen(cohort: CohortData, py: ProgrammeYear, *, now: datetime) -> li
         .prefetch_related("ues")
     }
     held = {s.pk: key for key, s in sessions.items() if s.end <= now}
-    recorded: dict[int, dict[int, tuple[str, int, bool]]] = {}
-    for row in Attendance.objects.filter(
-        session_id__in=held, enrolment_id__in=[e.pk for e in enrolments.values()]
-    ).exclude(presence=Attendance.Presence.PRESENT):
-        recorded.setdefault(row.enrolment_id, {})[row.session_id] = (
-            row.presence,
-            row.minutes_missed,
-            row.justified,
-        )
+    recorded = _recorded_absences(held, enrolments)
     for student in cohort.students:
         enrolment = enrolments.get(student.number)
         if enrolment is None:
@@ -301,6 +328,22 @@ def _check_frozen(cohort: CohortData, py: ProgrammeYear, *, now: datetime) -> li
     return errors
 
 
+def _recorded_absences(
+    held: dict[int, str], enrolments: dict[str, Enrolment]
+) -> dict[int, dict[int, tuple[str, int, bool]]]:
+    """Enrolment → held session → (presence, minutes, justified), absences and lateness only."""
+    recorded: dict[int, dict[int, tuple[str, int, bool]]] = {}
+    for row in Attendance.objects.filter(
+        session_id__in=held, enrolment_id__in=[e.pk for e in enrolments.values()]
+    ).exclude(presence=Attendance.Presence.PRESENT):
+        recorded.setdefault(row.enrolment_id, {})[row.session_id] = (
+            row.presence,
+            row.minutes_missed,
+            row.justified,
+        )
+    return recorded
+
+
 @transaction.atomic
 def _write(cohort: CohortData, *, by: User | None) -> ImportReport:
     p = cohort.programme
@@ -320,7 +363,22 @@ def _write(cohort: CohortData, *, by: User | None) -> ImportReport:
     if errors:
         raise CohortImportError(errors)
 
-    # Programme and year -------------------------------------------------------------------
+    py = _write_programme(p, programme, py, report)
+    ues = _write_ues(p, py, report)
+    assessments = _write_assessments(cohort, py, ues, report)
+    sessions = _write_sessions(cohort, py, ues, report)
+    enrolments = _write_people(cohort, py, report, now=now, by=by)
+    _write_enrolment_ues(cohort, enrolments, ues, report)
+    _write_payments(cohort, enrolments, py, report, by=by)
+    _write_grades(cohort, enrolments, assessments, report, by=by)
+    _write_attendance(cohort, enrolments, sessions, report, by=by)
+    return report
+
+
+def _write_programme(
+    p: ProgrammeData, programme: Programme | None, py: ProgrammeYear | None, report: ImportReport
+) -> ProgrammeYear:
+    """The programme and its year, created or brought up to date; returns the year."""
     if programme is None:
         programme = Programme.objects.create(code=p.code, title=p.title)
         report.created["programme"] += 1
@@ -341,8 +399,11 @@ def _write(cohort: CohortData, *, by: User | None) -> ImportReport:
             setattr(py, k, v)
         py.save(update_fields=list(settings))
         report.updated["programme_year"] += 1
+    return py
 
-    # UE -------------------------------------------------------------------------------------
+
+def _write_ues(p: ProgrammeData, py: ProgrammeYear, report: ImportReport) -> dict[str, UE]:
+    """The year's UE, created or brought up to date; returns them by code."""
     ues = {ue.code: ue for ue in UE.objects.filter(programme_year=py)}
     new_ues, changed_ues = [], []
     for data in p.ues:
@@ -361,15 +422,7 @@ def _write(cohort: CohortData, *, by: User | None) -> ImportReport:
         UE.objects.bulk_update(changed_ues, ["title", "credits"])
     report.created["ue"] += len(new_ues)
     report.updated["ue"] += len(changed_ues)
-
-    assessments = _write_assessments(cohort, py, ues, report)
-    sessions = _write_sessions(cohort, py, ues, report)
-    enrolments = _write_people(cohort, py, report, now=now, by=by)
-    _write_enrolment_ues(cohort, enrolments, ues, report)
-    _write_payments(cohort, enrolments, py, report, by=by)
-    _write_grades(cohort, enrolments, assessments, report, by=by)
-    _write_attendance(cohort, enrolments, sessions, report, by=by)
-    return report
+    return ues
 
 
 def _upsert_by_key(

@@ -489,12 +489,7 @@ def _check_programme(c: _Checker, raw: Any, path: str) -> ProgrammeData | None:
         return None
     code = c.text(obj, "code", path, max_length=20)
     title = c.text(obj, "title", path, max_length=200)
-    year = c.text(obj, "year", path, max_length=9)
-    if year is not None:
-        match = _YEAR_RE.fullmatch(year)
-        if match is None or int(match[2]) != int(match[1]) + 1:
-            c.err(_join(path, "year"), "année universitaire attendue sous la forme « 2024-2025 »")
-            year = None
+    year = _check_year(c, obj, path)
     pass_mark = c.decimal(
         obj, "pass_mark", path, low=Decimal(0), high=Decimal(20), what="la note de validation"
     )
@@ -507,6 +502,33 @@ def _check_programme(c: _Checker, raw: Any, path: str) -> ProgrammeData | None:
         what="le seuil d'absence",
     )
     justified = c.boolean(obj, "justified_absences_count", path)
+    ues = _check_programme_ues(c, obj, path)
+    if None in (code, title, year, pass_mark, threshold, justified):
+        return None
+    return ProgrammeData(
+        code=code,  # type: ignore[arg-type]
+        title=title,  # type: ignore[arg-type]
+        year=year,  # type: ignore[arg-type]
+        pass_mark=pass_mark,  # type: ignore[arg-type]
+        absence_threshold_pct=threshold,  # type: ignore[arg-type]
+        justified_absences_count=justified,  # type: ignore[arg-type]
+        ues=tuple(ues),
+    )
+
+
+def _check_year(c: _Checker, obj: dict[str, Any], path: str) -> str | None:
+    """The academic year, « 2024-2025 »: two years that follow each other."""
+    year = c.text(obj, "year", path, max_length=9)
+    if year is not None:
+        match = _YEAR_RE.fullmatch(year)
+        if match is None or int(match[2]) != int(match[1]) + 1:
+            c.err(_join(path, "year"), "année universitaire attendue sous la forme « 2024-2025 »")
+            return None
+    return year
+
+
+def _check_programme_ues(c: _Checker, obj: dict[str, Any], path: str) -> list[UEData]:
+    """The programme's UE, each code once; the UE with an error are left out."""
     ues: list[UEData] = []
     seen: set[str] = set()
     ues_path = _join(path, "ues")
@@ -525,17 +547,7 @@ def _check_programme(c: _Checker, raw: Any, path: str) -> ProgrammeData | None:
             seen.add(ue_code)
         if ue_code is not None and ue_title is not None and credits is not None:
             ues.append(UEData(ue_code, ue_title, credits))
-    if None in (code, title, year, pass_mark, threshold, justified):
-        return None
-    return ProgrammeData(
-        code=code,  # type: ignore[arg-type]
-        title=title,  # type: ignore[arg-type]
-        year=year,  # type: ignore[arg-type]
-        pass_mark=pass_mark,  # type: ignore[arg-type]
-        absence_threshold_pct=threshold,  # type: ignore[arg-type]
-        justified_absences_count=justified,  # type: ignore[arg-type]
-        ues=tuple(ues),
-    )
+    return ues
 
 
 def _ue_ref(c: _Checker, obj: dict[str, Any], path: str, ue_codes: set[str]) -> str | None:
@@ -551,39 +563,50 @@ def _check_assessments(c: _Checker, raw: Any, ue_codes: set[str]) -> list[Assess
     seen: set[str] = set()
     for i, item in enumerate(c.lst(raw, "assessments")):
         where = _join("assessments", i)
-        obj = c.obj(
-            item,
-            where,
-            required=("key", "ue", "kind", "weight", "date"),
-            optional=("makeup_of", "title"),
-        )
-        if obj is None:
-            continue
-        key = c.text(obj, "key", where, max_length=40)
-        ue = _ue_ref(c, obj, where, ue_codes)
-        kind = c.choice(obj, "kind", where, ("cc", "ct"))
-        weight = c.decimal(
-            obj, "weight", where, low=Decimal("0"), high=Decimal("999.99"), what="le coefficient"
-        )
-        if weight is not None and weight <= 0:
-            c.err(_join(where, "weight"), "le coefficient doit être strictement positif")
-            weight = None
-        day = c.day(obj, "date", where)
-        makeup_of = c.text(obj, "makeup_of", where, max_length=40)
-        title = c.text(obj, "title", where, max_length=200) or ""
-        if key is not None and key in seen:
-            c.err(_join(where, "key"), f"clé d'évaluation « {key} » en double")
-            continue
-        if key is not None:
-            seen.add(key)
-        if None in (key, ue, kind, weight, day) or ("makeup_of" in obj and makeup_of is None):
-            continue
-        out.append(
-            (
-                where,
-                AssessmentData(key, ue, kind, weight, day, makeup_of, title, where),  # type: ignore[arg-type]
-            )
-        )
+        assessment = _check_assessment(c, item, where, ue_codes, seen)
+        if assessment is not None:
+            out.append((where, assessment))
+    return _check_makeups(c, out, seen)
+
+
+def _check_assessment(
+    c: _Checker, item: Any, where: str, ue_codes: set[str], seen: set[str]
+) -> AssessmentData | None:
+    """One assessment as read, its make-up link not yet checked; adds its key to ``seen``."""
+    obj = c.obj(
+        item,
+        where,
+        required=("key", "ue", "kind", "weight", "date"),
+        optional=("makeup_of", "title"),
+    )
+    if obj is None:
+        return None
+    key = c.text(obj, "key", where, max_length=40)
+    ue = _ue_ref(c, obj, where, ue_codes)
+    kind = c.choice(obj, "kind", where, ("cc", "ct"))
+    weight = c.decimal(
+        obj, "weight", where, low=Decimal("0"), high=Decimal("999.99"), what="le coefficient"
+    )
+    if weight is not None and weight <= 0:
+        c.err(_join(where, "weight"), "le coefficient doit être strictement positif")
+        weight = None
+    day = c.day(obj, "date", where)
+    makeup_of = c.text(obj, "makeup_of", where, max_length=40)
+    title = c.text(obj, "title", where, max_length=200) or ""
+    if key is not None and key in seen:
+        c.err(_join(where, "key"), f"clé d'évaluation « {key} » en double")
+        return None
+    if key is not None:
+        seen.add(key)
+    if None in (key, ue, kind, weight, day) or ("makeup_of" in obj and makeup_of is None):
+        return None
+    return AssessmentData(key, ue, kind, weight, day, makeup_of, title, where)  # type: ignore[arg-type]
+
+
+def _check_makeups(
+    c: _Checker, out: list[tuple[str, AssessmentData]], seen: set[str]
+) -> list[AssessmentData]:
+    """The assessments read, less the make-ups whose link to their original is refused."""
     infos = {
         a.key: AssessmentInfo(
             key=a.key, ue=a.ue, kind=AssessmentKind(a.kind), weight=a.weight, makeup_of=a.makeup_of
@@ -670,74 +693,109 @@ def _check_students(
     sessions: dict[str, SessionData],
 ) -> list[StudentData]:
     out: list[StudentData] = []
-    numbers: set[str] = set()
-    emails: set[str] = set()
-    assessment_ues = {k: a.ue for k, a in assessments.items()}
-    session_ues = {k: sd.ue for k, sd in sessions.items()}
+    seen = _SeenStudents(
+        numbers=set(),
+        emails=set(),
+        assessment_ues={k: a.ue for k, a in assessments.items()},
+        session_ues={k: sd.ue for k, sd in sessions.items()},
+    )
     items = c.lst(raw, "students")
     for i in range(len(items)):
         # Each student's JSON is let go once checked: the file's objects and the checked
         # records are never both whole in memory.
         item, items[i] = items[i], None
-        where = _join("students", i)
-        obj = c.obj(
-            item,
-            where,
-            required=("number", "last_name", "first_name", "birth_date", "email", "fees_due"),
-            optional=("payments", "ues", "grades", "attendance"),
-        )
-        if obj is None:
-            continue
-        before = len(c.errors)
-        number = c.text(obj, "number", where, max_length=20)
-        if number is not None and not _NUMBER_RE.fullmatch(number):
-            c.err(_join(where, "number"), "chiffres, lettres sans accent et tirets seulement")
-        elif number is not None and number in numbers:
-            c.err(_join(where, "number"), f"numéro d'élève « {number} » en double")
-        elif number is not None:
-            numbers.add(number)
-        last_name = c.text(obj, "last_name", where, max_length=100)
-        first_name = c.text(obj, "first_name", where, max_length=100)
-        birth_date = c.day(obj, "birth_date", where)
-        email = c.text(obj, "email", where, max_length=254)
-        if email is not None:
-            email = normalise_email(email)
-            try:
-                _EMAIL(email)
-            except ValidationError:
-                c.err(_join(where, "email"), "adresse e-mail invalide")
-            else:
-                if email.lower() in emails:
-                    c.err(_join(where, "email"), f"adresse « {email} » en double")
-                emails.add(email.lower())
-        fees_due = c.money(obj, "fees_due", where)
-        if fees_due is not None and fees_due < 0:
-            c.err(_join(where, "fees_due"), "les frais dus ne peuvent pas être négatifs")
-        payments = _check_payments(c, obj.get("payments", []), _join(where, "payments"))
-        ues = _check_student_ues(c, obj, where, ue_codes)
-        grades = _check_grades(
-            c, obj.get("grades", []), _join(where, "grades"), ues, assessment_ues
-        )
-        attendance = _check_attendance(
-            c, obj.get("attendance", []), _join(where, "attendance"), ues, session_ues
-        )
-        if len(c.errors) == before:
-            out.append(
-                StudentData(
-                    path=where,
-                    number=number,  # type: ignore[arg-type]
-                    last_name=last_name,  # type: ignore[arg-type]
-                    first_name=first_name,  # type: ignore[arg-type]
-                    birth_date=birth_date,  # type: ignore[arg-type]
-                    email=email,  # type: ignore[arg-type]
-                    fees_due=fees_due,  # type: ignore[arg-type]
-                    payments=payments,
-                    ues=ues,
-                    grades=grades,
-                    attendance=attendance,
-                )
-            )
+        student = _check_student(c, item, _join("students", i), ue_codes, seen)
+        if student is not None:
+            out.append(student)
     return out
+
+
+@dataclass(slots=True)
+class _SeenStudents:
+    """What checking one student needs of the others and of the file's other parts."""
+
+    numbers: set[str]
+    emails: set[str]
+    assessment_ues: dict[str, str]
+    session_ues: dict[str, str]
+
+
+def _check_student(
+    c: _Checker, item: Any, where: str, ue_codes: list[str], seen: _SeenStudents
+) -> StudentData | None:
+    """One student, or None when the student brought an error."""
+    obj = c.obj(
+        item,
+        where,
+        required=("number", "last_name", "first_name", "birth_date", "email", "fees_due"),
+        optional=("payments", "ues", "grades", "attendance"),
+    )
+    if obj is None:
+        return None
+    before = len(c.errors)
+    number = _check_student_number(c, obj, where, seen.numbers)
+    last_name = c.text(obj, "last_name", where, max_length=100)
+    first_name = c.text(obj, "first_name", where, max_length=100)
+    birth_date = c.day(obj, "birth_date", where)
+    email = _check_student_email(c, obj, where, seen.emails)
+    fees_due = c.money(obj, "fees_due", where)
+    if fees_due is not None and fees_due < 0:
+        c.err(_join(where, "fees_due"), "les frais dus ne peuvent pas être négatifs")
+    payments = _check_payments(c, obj.get("payments", []), _join(where, "payments"))
+    ues = _check_student_ues(c, obj, where, ue_codes)
+    grades = _check_grades(
+        c, obj.get("grades", []), _join(where, "grades"), ues, seen.assessment_ues
+    )
+    attendance = _check_attendance(
+        c, obj.get("attendance", []), _join(where, "attendance"), ues, seen.session_ues
+    )
+    if len(c.errors) != before:
+        return None
+    return StudentData(
+        path=where,
+        number=number,  # type: ignore[arg-type]
+        last_name=last_name,  # type: ignore[arg-type]
+        first_name=first_name,  # type: ignore[arg-type]
+        birth_date=birth_date,  # type: ignore[arg-type]
+        email=email,  # type: ignore[arg-type]
+        fees_due=fees_due,  # type: ignore[arg-type]
+        payments=payments,
+        ues=ues,
+        grades=grades,
+        attendance=attendance,
+    )
+
+
+def _check_student_number(
+    c: _Checker, obj: dict[str, Any], where: str, numbers: set[str]
+) -> str | None:
+    """The student number, checked for its characters and kept once in ``numbers``."""
+    number = c.text(obj, "number", where, max_length=20)
+    if number is not None and not _NUMBER_RE.fullmatch(number):
+        c.err(_join(where, "number"), "chiffres, lettres sans accent et tirets seulement")
+    elif number is not None and number in numbers:
+        c.err(_join(where, "number"), f"numéro d'élève « {number} » en double")
+    elif number is not None:
+        numbers.add(number)
+    return number
+
+
+def _check_student_email(
+    c: _Checker, obj: dict[str, Any], where: str, emails: set[str]
+) -> str | None:
+    """The e-mail address, normalised, valid and once in the file (``emails``, lowercased)."""
+    email = c.text(obj, "email", where, max_length=254)
+    if email is not None:
+        email = normalise_email(email)
+        try:
+            _EMAIL(email)
+        except ValidationError:
+            c.err(_join(where, "email"), "adresse e-mail invalide")
+        else:
+            if email.lower() in emails:
+                c.err(_join(where, "email"), f"adresse « {email} » en double")
+            emails.add(email.lower())
+    return email
 
 
 def _check_payments(c: _Checker, raw: Any, path: str) -> list[tuple[date, Decimal]]:

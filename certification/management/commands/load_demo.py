@@ -381,8 +381,20 @@ class Command(BaseCommand):
         jury_deliberate(
             programme_year=py, deliberated_at=FIRST_JURY, members=JURY_MEMBERS, by=registrar
         )
+        self._past_second_session(py, registrar, teachers, assessments, enrolments)
+        self._past_rectificatif(py, registrar, teachers, assessments, enrolments)
+        self._past_civil_error(registrar, enrolments)
+        return py
 
-        # Second session: the make-ups are entered and published, then the jury sits again.
+    def _past_second_session(
+        self,
+        py: ProgrammeYear,
+        registrar: User,
+        teachers: dict[str, User],
+        assessments: dict[str, Assessment],
+        enrolments: dict[str, Enrolment],
+    ) -> None:
+        """The make-ups entered and published, the jury sits again, certificates issued."""
         for (number, key), value in MAKEUPS.items():
             teacher = teachers[assessments[key].ue.code]
             self._grade(assessments[key], enrolments[number], value, by=teacher)
@@ -400,7 +412,15 @@ class Command(BaseCommand):
         for enrolment in (admis[pk] for pk in eligible):
             certificate_issue(enrolment=enrolment, by=registrar, issued_on=CERTIFICATES_ISSUED_ON)
 
-        # A correction after the jury: unlocked with a reason, changed, then the rectificatif.
+    def _past_rectificatif(
+        self,
+        py: ProgrammeYear,
+        registrar: User,
+        teachers: dict[str, User],
+        assessments: dict[str, Assessment],
+        enrolments: dict[str, Enrolment],
+    ) -> None:
+        """A correction after the jury: unlocked with a reason, changed, then the rectificatif."""
         number, key, value = CORRECTED
         grade = Grade.objects.get(assessment=assessments[key], enrolment=enrolments[number])
         jury_grade_unlock(grade=grade, by=registrar, reason=CORRECTION_REASON)
@@ -433,7 +453,8 @@ class Command(BaseCommand):
                 reason=f"Décision modifiée par le rectificatif du 8 octobre 2024 : {decision}.",
             )
 
-        # An error in the holder's civil status: revoke, correct the record, issue anew.
+    def _past_civil_error(self, registrar: User, enrolments: dict[str, Enrolment]) -> None:
+        """An error in the holder's civil status: revoke, correct the record, issue anew."""
         number, birth_date = CIVIL_ERROR
         enrolment = enrolments[number]
         certificate_revoke(
@@ -445,7 +466,6 @@ class Command(BaseCommand):
         student.birth_date = birth_date
         student.save(update_fields=["birth_date"])
         certificate_issue(enrolment=enrolment, by=registrar)
-        return py
 
     def _grade(
         self,
