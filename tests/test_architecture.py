@@ -335,3 +335,45 @@ ALLOWED = [
 @pytest.mark.parametrize(("key", "path", "source"), ALLOWED)
 def test_each_rule_lets_allowed_imports_through(key, path, source):
     assert violations(RULE[key], path, source) == []
+
+
+# --- Function length (issue 12) ------------------------------------------------------------
+
+LONGEST = 60  # lines of a function, decorators and docstring included
+LONG_REASON = "# Long on purpose:"
+
+
+def long_functions(path: str, source: str) -> list[str]:
+    """Each function over ``LONGEST`` lines whose ``def`` (or first decorator) is not directly
+    under a ``# Long on purpose: …`` comment saying why it reads best as one piece."""
+    lines = source.splitlines()
+    found = []
+    for node in ast.walk(ast.parse(source, filename=path)):
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+        length = (node.end_lineno or node.lineno) - first + 1
+        above = lines[first - 2].strip() if first >= 2 else ""
+        if length > LONGEST and not above.startswith(LONG_REASON):
+            found.append(f"{path}:{node.lineno} {node.name} ({length} lines)")
+    return found
+
+
+def test_no_function_is_longer_than_a_screen_without_a_reason():
+    found = [
+        hit
+        for path, source in tree()
+        if "/migrations/" not in path
+        for hit in long_functions(path, source)
+    ]
+    assert found == []
+
+
+def test_the_length_rule_sees_a_long_function_and_reads_its_reason():
+    body = "".join(f"    x{i} = {i}\n" for i in range(LONGEST))
+    long_one = f"def f():\n{body}"
+    assert long_functions("a.py", long_one) == ["a.py:1 f (61 lines)"]
+    assert long_functions("a.py", f"{LONG_REASON} a table, row by row\n{long_one}") == []
+    decorated = f"@cache\ndef g():\n{body}"
+    assert long_functions("a.py", decorated) == ["a.py:2 g (62 lines)"]
+    assert long_functions("a.py", "def h():\n    return 1\n") == []
