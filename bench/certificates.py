@@ -114,6 +114,7 @@ def render_rows(runs: int) -> list[dict]:
     portal_ms = _median_ms(lambda: pdf.render_pdf(template, context, title="Certificat"), runs)
     png_ms = _median_ms(lambda: qr.qr_png_data_uri(url), runs)
     svg_make_ms = _median_ms(lambda: qr.qr_svg(url), runs)
+    untagged_ms = _median_ms(lambda: _render_as("pdf/a-3b", template, context), runs)
     return [
         {"what": "certificat : rendu WeasyPrint nu (repère)", "value": f"{bare_ms:.0f} ms"},
         {
@@ -131,7 +132,22 @@ def render_rows(runs: int) -> list[dict]:
             "what": "QR code : fabrication PNG / SVG",
             "value": f"{png_ms:.1f} ms / {svg_make_ms:.1f} ms",
         },
+        {
+            "what": f"balisage : render_pdf en pdf/a-3b (non balisé) / {pdf.PDF_VARIANT}",
+            "value": f"{untagged_ms:.0f} ms / {portal_ms:.0f} ms",
+            "ratio": portal_ms / untagged_ms,
+        },
     ]
+
+
+def _render_as(variant: str, template: str, context: dict) -> bytes:
+    """The portal's render with another PDF variant: what tagging (issue 14) costs."""
+    chosen = pdf.PDF_VARIANT
+    pdf.PDF_VARIANT = variant
+    try:
+        return pdf.render_pdf(template, context, title="Certificat")
+    finally:
+        pdf.PDF_VARIANT = chosen
 
 
 def _cohort(students: int):

@@ -130,3 +130,26 @@ def pdf_text(data: bytes) -> str:
     reader = PdfReader(BytesIO(data))
     text = " ".join(page.extract_text() or "" for page in reader.pages)
     return " ".join(text.replace("\xa0", " ").split())
+
+
+def structure_roles(data: bytes) -> dict[str, int]:
+    """How many elements of each role the PDF's structure tree holds (/H1, /Table, /TH…)."""
+    counts: dict[str, int] = {}
+
+    def walk(node: object) -> None:
+        node = node.get_object() if hasattr(node, "get_object") else node
+        if isinstance(node, list):
+            for child in node:
+                walk(child)
+        elif isinstance(node, dict):
+            if "/S" in node:
+                counts[node["/S"]] = counts.get(node["/S"], 0) + 1
+            if "/K" in node:
+                walk(node["/K"])
+
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    walk(PdfReader(BytesIO(data)).trailer["/Root"]["/StructTreeRoot"]["/K"])
+    return counts

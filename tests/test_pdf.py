@@ -1,5 +1,5 @@
 """The PDF foundation (lib/pdf.py, lib/downloads.py): what a PDF may fetch, what it
-carries (PDF/A-3b, metadata) and that a long-lived process does not keep growing."""
+carries (tagged PDF/A-3a, metadata) and that a long-lived process does not keep growing."""
 
 import datetime as dt
 import os
@@ -13,7 +13,7 @@ from weasyprint.urls import URLFetchingError
 from enrolment.documents import ProgrammeInfo, ScolariteCertificate, StudentIdentity, UELine
 from lib import pdf
 from lib.downloads import ascii_filename, pdf_response
-from tests.pdf_builders import document_case, pdf_text
+from tests.pdf_builders import document_case, pdf_text, structure_roles
 
 EVIL = '<link rel="attachment" href="file:///etc/passwd">'
 BASE = pdf.BASE_URL.rstrip("/")
@@ -127,7 +127,7 @@ def test_even_raw_html_with_an_attachment_link_embeds_nothing(monkeypatch):
 # --- PDF/A and metadata -------------------------------------------------------------------------
 
 
-def test_pdf_is_pdf_a_3b_with_french_metadata():
+def test_pdf_is_tagged_pdf_a_3a_with_french_metadata():
     reader = PdfReader(BytesIO(render()))
     assert reader.metadata.title == "Essai"
     assert reader.metadata.author == "Cnam — EPN12 Santé-Solidarité"
@@ -135,8 +135,18 @@ def test_pdf_is_pdf_a_3b_with_french_metadata():
     assert root["/Lang"] == "fr"
     assert root["/OutputIntents"][0].get_object()["/S"] == "/GTS_PDFA1"
     xmp = root["/Metadata"].get_object().get_data()
-    assert b'pdfaid:part="3"' in xmp and b'pdfaid:conformance="B"' in xmp
+    assert b'pdfaid:part="3"' in xmp
+    assert b'pdfaid:conformance="A"' in xmp
     assert "Cnam — EPN12 Santé-Solidarité".encode() in xmp
+
+
+def test_every_pdf_of_the_portal_is_tagged():
+    data = render()
+    root = PdfReader(BytesIO(data)).trailer["/Root"]
+    assert root["/MarkInfo"]["/Marked"].value is True
+    roles = structure_roles(data)
+    assert roles["/Document"] == 1
+    assert roles["/H1"] == 1
 
 
 def test_pdf_carries_the_identity_and_numbered_pages():
