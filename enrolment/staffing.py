@@ -100,14 +100,7 @@ def _with_assignments(users: QuerySet[User]) -> QuerySet[User]:
 def teacher_rows() -> list[TeacherRow]:
     """The staff list: each teacher with their current UE per year, by name."""
     users = _with_assignments(teachers().order_by("last_name", "first_name", "username"))
-    return [
-        TeacherRow(
-            user=user,
-            years=_by_year(user.assignments.all()),
-            activated=user.has_usable_password(),
-        )
-        for user in users
-    ]
+    return [teacher_row(user) for user in users]
 
 
 def teacher_get(user_id: int) -> User | None:
