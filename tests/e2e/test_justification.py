@@ -31,6 +31,9 @@ def sign_out(page) -> None:
     toggler = page.locator(".navbar-toggler")
     if toggler.is_visible():
         toggler.click()
+        # Bootstrap marks the menu « show » once its unfolding transition has ended; a click
+        # during the transition can land on the still-clipped button and be lost.
+        expect(page.locator("#menu")).to_have_class(re.compile(r"\bshow\b"))
         expect(page.get_by_role("button", name="Se déconnecter").first).to_be_visible()
     # Wait for the sign-out to land on the sign-in page: going on before it is done would
     # still be signed in (and the sign-in page redirects a signed-in user away).
