@@ -173,38 +173,50 @@ def _sort_value(key: str, results: Mapping[int, ResultRow]) -> Callable[[Student
     return average
 
 
-def _matches(
-    s: Student, query: JuryQuery, results: Mapping[int, ResultRow], in_ue: Collection[int]
-) -> bool:
-    words = _fold(query.q).split()
-    if words:
-        haystack = f"{_fold(s.name)} {s.number.casefold()}"
-        if any(word not in haystack for word in words):
-            return False
-    if query.ue and s.enrolment_id not in in_ue:
-        return False
+def _words_match(s: Student, query: JuryQuery) -> bool:
+    haystack = f"{_fold(s.name)} {s.number.casefold()}"
+    return all(word in haystack for word in _fold(query.q).split())
+
+
+def _decision_matches(s: Student, query: JuryQuery, results: Mapping[int, ResultRow]) -> bool:
     if query.decision == NOT_DELIBERATED:
-        if s.recorded:
-            return False
+        return not s.recorded
+    if not query.decision:
+        return True
     # Before any deliberation the column shows the proposal: filter on what is shown.
-    elif query.decision:
-        shown = s.recorded or jury_decision(results[s.enrolment_id].result).value
-        if shown != query.decision:
-            return False
+    return (s.recorded or jury_decision(results[s.enrolment_id].result).value) == query.decision
+
+
+def _reason_matches(s: Student, query: JuryQuery, results: Mapping[int, ResultRow]) -> bool:
     if query.reason == ReasonCode.FEES_UNPAID:
-        if s.fees_paid:
-            return False
+        return not s.fees_paid
     # With a UE chosen, a reason about a UE must be about that one.
-    elif query.reason and not any(
+    if not query.reason:
+        return True
+    return any(
         r.kind == query.reason and (not query.ue or not r.ue or r.ue == query.ue)
         for r in results[s.enrolment_id].result.reasons
-    ):
-        return False
+    )
+
+
+def _certificate_matches(s: Student, query: JuryQuery) -> bool:
     cert = s.cert
     return not (
         (query.certificate == "to_issue" and not cert.issuable)
         or (query.certificate == "issued" and cert.number is None)
         or (query.certificate == "to_revoke" and not cert.flagged)
+    )
+
+
+def _matches(
+    s: Student, query: JuryQuery, results: Mapping[int, ResultRow], in_ue: Collection[int]
+) -> bool:
+    return (
+        _words_match(s, query)
+        and (not query.ue or s.enrolment_id in in_ue)
+        and _decision_matches(s, query, results)
+        and _reason_matches(s, query, results)
+        and _certificate_matches(s, query)
     )
 
 

@@ -18,6 +18,8 @@ from functools import cache
 from pathlib import Path, PurePosixPath
 
 import pytest
+from radon import complexity as radon_complexity
+from radon.visitors import Function as RadonFunction
 
 ROOT = Path(__file__).resolve().parent.parent
 APPS = ("enrolment", "attendance", "grading", "certification")
@@ -377,3 +379,58 @@ def test_the_length_rule_sees_a_long_function_and_reads_its_reason():
     decorated = f"@cache\ndef g():\n{body}"
     assert long_functions("a.py", decorated) == ["a.py:2 g (62 lines)"]
     assert long_functions("a.py", "def h():\n    return 1\n") == []
+
+
+# --- Cyclomatic complexity (issue 12) ---------------------------------------------------------
+
+# radon's grades: A 1–5, B 6–10, C 11–20, D 21–30, E 31–40, F 41+ (boolean operators count).
+MOST_BRANCHES = 20  # the top of grade C
+COMPLEX_REASON = "# Complex on purpose:"
+
+
+def _functions(blocks: list) -> list:
+    """radon's functions and methods, closures included (classes are summaries of methods)."""
+    found = []
+    for block in blocks:
+        if isinstance(block, RadonFunction):
+            found += [block, *_functions(block.closures)]
+    return found
+
+
+def complex_functions(path: str, source: str) -> list[str]:
+    """Each function of cyclomatic grade D or worse (radon) whose ``def`` (or first decorator)
+    is not directly under a ``# Complex on purpose: …`` comment saying why."""
+    lines = source.splitlines()
+    found = []
+    for function in _functions(radon_complexity.cc_visit(source)):
+        if function.complexity <= MOST_BRANCHES:
+            continue
+        first = function.lineno
+        while first >= 2 and lines[first - 2].lstrip().startswith("@"):
+            first -= 1
+        above = lines[first - 2].strip() if first >= 2 else ""
+        if not above.startswith(COMPLEX_REASON):
+            grade = f"{radon_complexity.cc_rank(function.complexity)} {function.complexity}"
+            found.append(f"{path}:{function.lineno} {function.name} ({grade})")
+    return found
+
+
+def test_no_function_branches_past_grade_c_without_a_reason():
+    found = [
+        hit
+        for path, source in tree()
+        if "/migrations/" not in path
+        for hit in complex_functions(path, source)
+    ]
+    assert found == []
+
+
+def test_the_complexity_rule_sees_a_branchy_function_and_reads_its_reason():
+    body = "".join(f"    if x == {i}:\n        return {i}\n" for i in range(MOST_BRANCHES))
+    branchy = f"def f(x):\n{body}    return -1\n"
+    assert complex_functions("a.py", branchy) == ["a.py:1 f (D 21)"]
+    assert complex_functions("a.py", f"{COMPLEX_REASON} a dispatch table\n{branchy}") == []
+    nested = f"@cache\ndef outer():\n    {branchy.replace(chr(10), chr(10) + '    ')}"
+    assert complex_functions("a.py", nested) == ["a.py:3 f (D 21)"]
+    ok = "def g(x):\n" + "".join(f"    if x == {i}:\n        return {i}\n" for i in range(19))
+    assert complex_functions("a.py", ok) == []
