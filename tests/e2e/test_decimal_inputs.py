@@ -7,11 +7,12 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
 from enrolment.models import Payment
 from grading.models import Assessment
-from tests.factories import PASSWORD, EnrolmentFactory, RegistrarFactory
+from tests.e2e.browser import sign_in
+from tests.factories import EnrolmentFactory, RegistrarFactory
 from tests.grading.staff_world import make_world
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -25,17 +26,6 @@ def english_page(browser: Browser):
     context.close()
 
 
-def _sign_in(page: Page, base: str, username: str) -> None:
-    # Fields by name: the labels follow the language the portal picks for this browser.
-    page.goto(base + reverse("login"))
-    page.locator('input[name="username"]').fill(username)
-    page.locator('input[name="password"]').fill(PASSWORD)
-    page.locator("form", has=page.locator('input[name="password"]')).locator(
-        "button[type=submit]"
-    ).click()
-    page.wait_for_load_state()
-
-
 def test_an_english_browser_types_french_decimals_and_the_portal_stores_them(
     english_page, live_server
 ):
@@ -43,7 +33,7 @@ def test_an_english_browser_types_french_decimals_and_the_portal_stores_them(
     assert page.evaluate("navigator.language") == "en-US"
     world = make_world(1)
 
-    _sign_in(page, live_server.url, world.teacher.username)
+    sign_in(page, live_server.url, world.teacher.username)
     page.goto(live_server.url + reverse("grading:staff-assessment-create", args=[world.ue.pk]))
     weight = page.locator('input[name="weight"]')
     expect(weight).to_have_attribute("type", "text")
@@ -62,7 +52,7 @@ def test_an_english_browser_types_french_decimals_and_the_portal_stores_them(
 
     page.context.clear_cookies()
     enrolment = EnrolmentFactory(fees_due=Decimal("1200.00"))
-    _sign_in(page, live_server.url, RegistrarFactory().username)
+    sign_in(page, live_server.url, RegistrarFactory().username)
     page.goto(live_server.url + reverse("enrolment:registrar-enrolment", args=[enrolment.pk]))
     amount = page.locator('input[name="payment-amount"]')
     expect(amount).to_have_attribute("type", "text")

@@ -50,7 +50,8 @@ from grading.services import GradeChange, assessment_publish, grades_apply
 from grading.spreadsheets import HEADERS
 from tests.certification.lifecycle_world import build_world
 from tests.data.make_roster_sample import roster_workbook, sample_rows
-from tests.factories import PASSWORD, AssessmentFactory, StaffFactory, StudentFactory, UserFactory
+from tests.e2e.browser import sign_in
+from tests.factories import AssessmentFactory, StaffFactory, StudentFactory, UserFactory
 from tests.student_data import cohort, enrol, session
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -611,22 +612,13 @@ def _to_english(page: Page) -> None:
     assert page.evaluate("document.documentElement.lang") == "en"
 
 
-def _sign_in(page: Page, base: str, username: str) -> None:
-    page.goto(base + reverse("login"))
-    page.get_by_label("Nom d'utilisateur ou adresse e-mail").fill(username)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    with page.expect_navigation():
-        page.get_by_role("button", name="Se connecter").click()
-    assert page.url.removeprefix(base) != reverse("login"), f"{username} could not sign in"
-
-
 def crawl(browser: Browser, context_args: dict[str, Any], base: str, role: str, who: Role) -> Crawl:
     result = Crawl()
     context = browser.new_context(**context_args, viewport={"width": WIDTHS[0], "height": 900})
     page = context.new_page()
     page.set_default_timeout(10_000)
     if who.username:
-        _sign_in(page, base, who.username)
+        sign_in(page, base, who.username)
     samples = dict(who.samples)
     if who.prepare is not None:
         samples.update(who.prepare(page, base))

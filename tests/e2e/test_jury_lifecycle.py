@@ -12,20 +12,12 @@ from certification.models import Certificate
 from grading.models import Grade
 from grading.services import assessment_publish
 from tests.certification.lifecycle_world import MEMBERS, build_world
-from tests.factories import PASSWORD
+from tests.e2e.browser import sign_in
 
 IMMEDIATE = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page: Page, url: str, username: str) -> None:
-    page.goto(url + reverse("login"))
-    page.get_by_label("Nom d'utilisateur ou adresse e-mail").fill(username)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    expect(page.get_by_role("button", name="Se déconnecter").first).to_be_attached()
 
 
 def deliberate(page: Page, confirmation: str) -> None:

@@ -1,7 +1,6 @@
 """A student sends the justification of an absence; the UE's teacher accepts it from the roll
 row; the student then reads « acceptée » (headless Chromium, at phone width for the roll)."""
 
-import re
 from pathlib import Path
 
 import pytest
@@ -9,36 +8,11 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from attendance.models import Attendance, JustificationRequest
-from tests.factories import PASSWORD, AttendanceFactory, SessionFactory
+from tests.e2e.browser import sign_in, sign_out
+from tests.factories import AttendanceFactory, SessionFactory
 from tests.grading.staff_world import make_world
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}{reverse('login')}")
-    page.get_by_label("Nom d'utilisateur ou adresse e-mail").fill(username)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_load_state()
-
-
-def sign_out(page) -> None:
-    # At phone width the button sits in the folded menu: open it first, once the page has
-    # loaded (Bootstrap's script, at the end of the page, is what unfolds it; a click before
-    # it runs does nothing and the button stays hidden — seen on a loaded CI machine).
-    page.wait_for_load_state("load")
-    toggler = page.locator(".navbar-toggler")
-    if toggler.is_visible():
-        toggler.click()
-        # Bootstrap marks the menu « show » once its unfolding transition has ended; a click
-        # during the transition can land on the still-clipped button and be lost.
-        expect(page.locator("#menu")).to_have_class(re.compile(r"\bshow\b"))
-        expect(page.get_by_role("button", name="Se déconnecter").first).to_be_visible()
-    # Wait for the sign-out to land on the sign-in page: going on before it is done would
-    # still be signed in (and the sign-in page redirects a signed-in user away).
-    with page.expect_navigation(url=re.compile(r".*/compte/connexion/$")):
-        page.get_by_role("button", name="Se déconnecter").first.click()
 
 
 def test_student_sends_teacher_accepts_from_the_roll_row_student_reads_accepted(
@@ -51,7 +25,7 @@ def test_student_sends_teacher_accepts_from_the_roll_row_student_reads_accepted(
     certificate = tmp_path / "certificat.pdf"
     certificate.write_bytes(b"%PDF-1.4\n%arret de travail\n")
 
-    sign_in(page, live_server, student.user.username)
+    sign_in(page, live_server.url, student.user.username)
     page.goto(f"{live_server.url}{reverse('attendance:student-attendance')}")
     page.get_by_role("link", name="Justifier").click()
     page.locator("input[type=file][name=document]").set_input_files(certificate)
@@ -62,7 +36,7 @@ def test_student_sends_teacher_accepts_from_the_roll_row_student_reads_accepted(
     sign_out(page)
 
     page.set_viewport_size({"width": 390, "height": 844})
-    sign_in(page, live_server, world.teacher.username)
+    sign_in(page, live_server.url, world.teacher.username)
     page.goto(f"{live_server.url}{reverse('attendance:staff-roll', args=[session.pk])}")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     row = page.get_by_role("row").filter(has_text=student.full_name)
@@ -77,7 +51,7 @@ def test_student_sends_teacher_accepts_from_the_roll_row_student_reads_accepted(
     assert JustificationRequest.objects.get().status == "accepted"
     sign_out(page)
 
-    sign_in(page, live_server, student.user.username)
+    sign_in(page, live_server.url, student.user.username)
     page.goto(f"{live_server.url}{reverse('attendance:student-attendance')}")
     expect(page.get_by_text("acceptée")).to_be_visible()
     expect(page.get_by_role("link", name="Justifier")).to_have_count(0)

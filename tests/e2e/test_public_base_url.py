@@ -25,6 +25,7 @@ from django.urls import reverse
 from PIL import Image
 from playwright.sync_api import Page, expect
 
+from tests.e2e.browser import sign_in
 from tests.test_project import BASE_DIR, clean_env
 
 pytestmark = pytest.mark.e2e
@@ -104,14 +105,6 @@ def demo(tmp_path: Path) -> Iterator[Demo]:
             server.wait()
 
 
-def _sign_in(page: Page, demo: Demo, username: str) -> None:
-    page.goto(demo.url + reverse("login"))
-    page.get_by_label("Nom d'utilisateur ou adresse e-mail").fill(username)
-    page.get_by_label("Mot de passe").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    expect(page.get_by_role("button", name="Se déconnecter").first).to_be_attached()
-
-
 def _qr_text(pdf: Path, tmp: Path) -> str:
     """The QR code printed on the PDF, read as a phone would: render the page, decode."""
     subprocess.run(
@@ -157,7 +150,7 @@ def test_the_demo_on_another_port_links_to_itself(page: Page, demo: Demo) -> Non
     assert not demo.url.endswith(":8000")
 
     # a. The certificate's QR code opens this server's verification page.
-    _sign_in(page, demo, CERTIFIED_STUDENT)
+    sign_in(page, demo.url, CERTIFIED_STUDENT, password=DEMO_PASSWORD)
     page.goto(demo.url + reverse("certification:student-documents"))
     card = page.locator("li.card", has_text="Certificat de spécialisation")
     with page.expect_download() as download:
@@ -172,7 +165,7 @@ def test_the_demo_on_another_port_links_to_itself(page: Page, demo: Demo) -> Non
         page.get_by_role("button", name="Se déconnecter").first.click()
 
     # b. The calendar subscription shown to the student is on this server and answers.
-    _sign_in(page, demo, "eleve")
+    sign_in(page, demo.url, "eleve", password=DEMO_PASSWORD)
     page.goto(demo.url + reverse("attendance:student-planning"))
     page.locator("#abonnement summary").click()
     page.get_by_role("button", name=re.compile("^Générer un")).click()

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from certification.models import Certificate
 from tests.certification.conftest import make_cohort
-from tests.e2e.test_staff_grading import sign_in
+from tests.e2e.browser import sign_in
 from tests.factories import RegistrarFactory
 
 IMMEDIATE = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
@@ -25,7 +25,7 @@ def test_registrar_deliberates_issues_in_bulk_and_verifies(live_server, page, se
     page.set_default_timeout(5_000)
     cohort = make_cohort(3, failing=1)  # 4 students, 3 admis
     registrar = RegistrarFactory()
-    sign_in(page, live_server, registrar.username)
+    sign_in(page, live_server.url, registrar.username)
     page.goto(live_server.url + reverse("certification:registrar-jury", args=[cohort["py"].pk]))
     page.get_by_label("Membres du jury (un par ligne)").fill("Mme A\nM. B")
     page.get_by_label(
@@ -78,7 +78,7 @@ def test_registrar_filters_and_sorts_the_jury_table_on_a_phone(live_server, page
     page.set_viewport_size({"width": 390, "height": 844})
     cohort = make_cohort(3, failing=1, deliberated=True)  # 3 admis, 1 ajourné
     registrar = RegistrarFactory()
-    sign_in(page, live_server, registrar.username)
+    sign_in(page, live_server.url, registrar.username)
     for url in (
         reverse("enrolment:registrar-home"),
         reverse("certification:registrar-juries"),

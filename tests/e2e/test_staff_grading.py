@@ -9,25 +9,17 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from grading.models import Grade
-from tests.factories import PASSWORD
+from tests.e2e.browser import sign_in
 from tests.grading.staff_world import make_world
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}{reverse('login')}")
-    page.get_by_label("Nom d'utilisateur ou adresse e-mail").fill(username)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_load_state()
 
 
 def test_teacher_types_grades_with_the_keyboard_publishes_and_the_student_sees_them(
     page, live_server
 ):
     world = make_world(3)
-    sign_in(page, live_server, world.teacher.username)
+    sign_in(page, live_server.url, world.teacher.username)
     page.goto(f"{live_server.url}{reverse('grading:staff-grid', args=[world.assessment.pk])}")
     first = page.locator("input.grid-input").first
     first.focus()
@@ -54,6 +46,6 @@ def test_teacher_types_grades_with_the_keyboard_publishes_and_the_student_sees_t
     with page.expect_navigation(url=re.compile(r".*/compte/connexion/$")):
         page.get_by_role("button", name="Se déconnecter").first.click()
     student = e[0].student
-    sign_in(page, live_server, student.user.username)
+    sign_in(page, live_server.url, student.user.username)
     page.goto(f"{live_server.url}{reverse('grading:student-grades')}")
     expect(page.get_by_text("12,50").first).to_be_visible()

@@ -6,7 +6,7 @@ import pytest
 from django.test import override_settings
 from django.urls import reverse
 
-from tests.factories import PASSWORD
+from tests.e2e.browser import sign_in
 from tests.student_data import cohort, enrol, passing_grades, session, student
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -29,16 +29,8 @@ def camille():
     return s
 
 
-def sign_in(page, live_server, identifier: str) -> None:
-    page.goto(f"{live_server.url}{reverse('login')}")
-    page.get_by_label("Nom d'utilisateur ou adresse e-mail").fill(identifier)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_url(re.compile(r".*/eleve/tableau-de-bord/$"))
-
-
 def test_student_signs_in_and_reads_grades(page, live_server, camille):
-    sign_in(page, live_server, "camille@lecnam.net")
+    sign_in(page, live_server.url, "camille@lecnam.net")
     assert page.get_by_role("heading", name="Bonjour Camille").is_visible()
     page.get_by_role("link", name="Notes").first.click()
     page.wait_for_url(re.compile(r".*/eleve/notes/$"))
@@ -48,7 +40,7 @@ def test_student_signs_in_and_reads_grades(page, live_server, camille):
 
 
 def test_student_downloads_the_transcript_as_pdf(page, live_server, camille):
-    sign_in(page, live_server, "camille")
+    sign_in(page, live_server.url, "camille")
     page.goto(f"{live_server.url}{reverse('grading:student-grades')}")
     with page.expect_download() as info:
         page.get_by_role("link", name="Télécharger mon relevé de notes (PDF)").click()
@@ -59,7 +51,7 @@ def test_student_downloads_the_transcript_as_pdf(page, live_server, camille):
 
 def test_phone_width_menu_opens_and_reaches_the_planning(page, live_server, camille):
     page.set_viewport_size({"width": 390, "height": 844})
-    sign_in(page, live_server, "camille")
+    sign_in(page, live_server.url, "camille")
     page.get_by_role("button", name="Ouvrir le menu").click()
     page.get_by_role("link", name="Planning", exact=True).click()
     page.wait_for_url(re.compile(r".*/eleve/planning/$"))

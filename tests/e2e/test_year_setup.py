@@ -21,7 +21,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 
 from lib.formats import long_date
 from tests.data.make_roster_sample import SAMPLE
-from tests.e2e.test_staff_grading import sign_in
+from tests.e2e.browser import sign_in
 from tests.factories import AssessmentFactory, RegistrarFactory, StaffFactory
 from tests.student_data import cohort
 
@@ -96,7 +96,7 @@ def test_registrar_sets_up_the_year_and_a_new_student_reads_the_planning(
     settings.TASKS = IMMEDIATE
     settings.PUBLIC_BASE_URL = live_server.url
     page.set_default_timeout(10_000)
-    sign_in(page, live_server, world["registrar"].username)
+    sign_in(page, live_server.url, world["registrar"].username)
 
     # 1. Catalogue → 2024-2025 → « Ouvrir l'année suivante » → preview → confirm.
     _menu(page, "Catalogue")
