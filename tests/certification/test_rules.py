@@ -20,6 +20,7 @@ from certification.rules import (
 )
 from enrolment.rules import JuryDecision
 from grading.rules import AssessmentInfo, AssessmentKind, GradeEntry, GradeStatus, UEStatus
+from tests.grade_entries import ABSENT, JUSTIFIED, PLAGIARISM, graded
 
 D = Decimal
 
@@ -29,14 +30,6 @@ def assessment(key, ue, kind="ct", weight="1", makeup_of=None):
         key=key, ue=ue, kind=AssessmentKind(kind), weight=D(weight), makeup_of=makeup_of
     )
 
-
-def graded(value):
-    return GradeEntry(status=GradeStatus.GRADED, value=D(value))
-
-
-ABSENT = GradeEntry(status=GradeStatus.ABSENT)
-JUSTIFIED = GradeEntry(status=GradeStatus.ABSENT_JUSTIFIED)
-PLAGIARISM = GradeEntry(status=GradeStatus.PLAGIARISM)
 
 RSV206 = (
     assessment("RSV206-CC1", "RSV206", "cc"),

@@ -5,12 +5,9 @@ from decimal import Decimal
 
 from certification.selectors import _memoised_ue_result
 from grading.rules import AssessmentInfo, AssessmentKind, GradeEntry, GradeStatus, ue_result
+from tests.grade_entries import graded
 
 D = Decimal
-
-
-def graded(value: str) -> GradeEntry:
-    return GradeEntry(status=GradeStatus.GRADED, value=D(value))
 
 
 def assessments(weight: str = "1") -> list[AssessmentInfo]:

@@ -10,12 +10,11 @@ from certification.rules import StudentResult, UEInput, student_result
 from grading.rules import (
     AssessmentInfo,
     AssessmentKind,
-    GradeEntry,
     GradeInputError,
-    GradeStatus,
     UEStatus,
     parse_grade,
 )
+from tests.grade_entries import graded, status
 
 D = Decimal
 
@@ -24,14 +23,6 @@ def assessment(key, ue, kind, weight="1", makeup_of=None):
     return AssessmentInfo(
         key=key, ue=ue, kind=AssessmentKind(kind), weight=D(weight), makeup_of=makeup_of
     )
-
-
-def graded(value):
-    return GradeEntry(status=GradeStatus.GRADED, value=D(value))
-
-
-def status(name):
-    return GradeEntry(status=GradeStatus(name))
 
 
 RSV206 = [

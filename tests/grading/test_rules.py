@@ -18,6 +18,7 @@ from grading.rules import (
     ue_result,
     validate_makeup,
 )
+from tests.grade_entries import ABSENT, JUSTIFIED, PLAGIARISM, graded
 
 D = Decimal
 PASS = D(10)
@@ -30,15 +31,6 @@ def cc(key: str, weight: str = "1", ue: str = "RSV206") -> AssessmentInfo:
 
 def ct(key: str, weight: str = "1", ue: str = "RSV206", makeup_of: str | None = None):
     return AssessmentInfo(key=key, ue=ue, kind=CT, weight=D(weight), makeup_of=makeup_of)
-
-
-def graded(value: str) -> GradeEntry:
-    return GradeEntry(status=GradeStatus.GRADED, value=D(value))
-
-
-ABSENT = GradeEntry(status=GradeStatus.ABSENT)
-JUSTIFIED = GradeEntry(status=GradeStatus.ABSENT_JUSTIFIED)
-PLAGIARISM = GradeEntry(status=GradeStatus.PLAGIARISM)
 
 
 def result(assessments, entries, *, credits=8, pass_mark=PASS):
