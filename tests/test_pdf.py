@@ -2,7 +2,6 @@
 carries (tagged PDF/A-3a, metadata) and that a long-lived process does not keep growing."""
 
 import datetime as dt
-import os
 import zlib
 from io import BytesIO
 
@@ -180,31 +179,6 @@ def test_pdf_response_is_an_uncached_attachment():
     assert response["Cache-Control"] == "no-store"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response.content == b"%PDF-1.7"
-
-
-# --- Memory -------------------------------------------------------------------------------------
-
-# Measured here (WeasyPrint 70, Python 3.13, /proc/self/statm): after 10 renders of warm-up,
-# 100 more grow the resident memory by about 10 MB with the shared FontConfiguration (a plateau:
-# the same after 60) and by about 36 MB with a new one per render (still climbing).
-# The *current* resident size is read, not ru_maxrss: a lifetime peak reached by an earlier
-# test would hide any growth here.
-MAX_GROWTH_MB = 20
-
-
-def resident_mb() -> float:
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-
-
-def test_a_hundred_renders_do_not_keep_growing():
-    for _ in range(10):
-        render()
-    before = resident_mb()
-    for _ in range(100):
-        render()
-    growth_mb = resident_mb() - before
-    assert growth_mb < MAX_GROWTH_MB, f"resident memory grew by {growth_mb:.1f} MB over 100 renders"
 
 
 # --- Every document, end to end ----------------------------------------------------------------
