@@ -15,7 +15,7 @@ from itertools import islice
 from typing import Any
 
 from django.db import connection
-from django.db.models import Field, Model
+from django.db.models import Field, Model, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.fields import NOT_PROVIDED
 from django.utils import timezone
@@ -217,3 +217,29 @@ def listed(values: Iterable[str]) -> RawSQL:
         "postgresql": "SELECT jsonb_array_elements_text(%s::jsonb)",
     }[connection.vendor]
     return RawSQL(sql, [json.dumps(list(values))])  # noqa: S611 - fixed SQL, one parameter
+
+
+def upsert_by_key(
+    queryset: QuerySet[Any], wanted: dict[str, dict[str, Any]], fields: Sequence[str]
+) -> tuple[dict[str, Any], list[Any], list[Any]]:
+    """Rows of ``queryset`` by their ``key`` field: create the keys of ``wanted`` not stored,
+    update those whose ``fields`` differ (``bulk_create``, ``bulk_update``; a few hundred rows).
+
+    Returns every row by key (read again once if any was created), the new and the changed rows.
+    """
+    existing = {row.key: row for row in queryset}
+    new, changed = [], []
+    for key, values in wanted.items():
+        current = existing.get(key)
+        if current is None:
+            new.append(queryset.model(key=key, **values))
+        elif any(getattr(current, f) != values[f] for f in fields):
+            for f in fields:
+                setattr(current, f, values[f])
+            changed.append(current)
+    if new:
+        queryset.model.objects.bulk_create(new)
+        existing = {row.key: row for row in queryset.all()}
+    if changed:
+        queryset.model.objects.bulk_update(changed, list(fields))
+    return existing, new, changed

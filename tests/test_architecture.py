@@ -339,6 +339,133 @@ def test_each_rule_lets_allowed_imports_through(key, path, source):
     assert violations(RULE[key], path, source) == []
 
 
+# --- Writes go through the owning app (issue 12) ---------------------------------------------
+
+# Modules that read other apps' models but write them only through those apps' services.
+WRITES_THROUGH_SERVICES = ("certification/interchange/importer.py",)
+QUERY_WRITES = frozenset(
+    {"bulk_create", "bulk_update", "create", "get_or_create", "update_or_create", "update"}
+)
+INSTANCE_WRITES = frozenset({"save", "delete"})  # on anything: an instance read from a query
+BULK_WRITERS = frozenset({"lib.bulk.insert_rows", "lib.bulk.update_rows", "lib.bulk.upsert_by_key"})
+
+
+def _bound_names(tree: ast.AST) -> dict[str, str]:
+    """Local name → dotted name, for the names absolute imports bind (relative imports stay
+    inside the module's own app, so they name no other app's model)."""
+    names = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                names[alias.asname or top(alias.name)] = (
+                    alias.name if alias.asname else top(alias.name)
+                )
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            for alias in node.names:
+                names[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+    return names
+
+
+def _target(node: ast.expr, names: dict[str, str]) -> str | None:
+    """The dotted path a call goes through, its root resolved through the imports:
+    ``Payment.objects.filter(pk=1).delete`` → ``enrolment.models.Payment.objects.filter.delete``."""
+    attrs = []
+    while True:
+        if isinstance(node, ast.Attribute):
+            attrs.append(node.attr)
+            node = node.value
+        elif isinstance(node, ast.Call):
+            node = node.func
+        elif isinstance(node, ast.Subscript):
+            node = node.value
+        else:
+            break
+    if not isinstance(node, ast.Name):
+        return None
+    return ".".join([names.get(node.id, node.id), *reversed(attrs)])
+
+
+def foreign_writes(path: str, source: str) -> list[str]:
+    """« file:line writes through target » for each write of ``source`` not made through a
+    service: a model of another app written (``X.objects….update()``, ``X(...).save()``), a
+    ``lib.bulk`` writer called, ``save()``/``delete()`` called on anything."""
+    own = app_of(PurePosixPath(path))
+    tree = ast.parse(source, filename=path)
+    names = _bound_names(tree)
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call) or (target := _target(node.func, names)) is None:
+            continue
+        parts = target.split(".")
+        foreign_model = parts[0] in APPS and parts[0] != own and parts[1:2] == ["models"]
+        if (
+            (foreign_model and parts[-1] in QUERY_WRITES)
+            or parts[-1] in INSTANCE_WRITES
+            or target in BULK_WRITERS
+        ):
+            found.append(f"{path}:{node.lineno} writes through {target}")
+    return sorted(found, key=lambda line: int(line.split(":")[1].split()[0]))
+
+
+def test_the_importer_writes_other_apps_tables_only_through_their_services():
+    sources = dict(tree())
+    assert set(WRITES_THROUGH_SERVICES) <= set(sources)
+    found = [hit for path in WRITES_THROUGH_SERVICES for hit in foreign_writes(path, sources[path])]
+    assert found == []
+
+
+FOREIGN_WRITES = [
+    (
+        "from enrolment.models import Payment\nPayment.objects.filter(pk=1).delete()\n",
+        "enrolment.models.Payment.objects.filter.delete",
+    ),
+    (
+        "from grading import models as gm\ngm.Grade.objects.bulk_create([])\n",
+        "grading.models.Grade.objects.bulk_create",
+    ),
+    (
+        "import attendance.models\nattendance.models.Session.objects.filter(x=1).update(x=2)\n",
+        "attendance.models.Session.objects.filter.update",
+    ),
+    (
+        "from enrolment.models import Enrolment as E\nE.ues.through.objects.create()\n",
+        "enrolment.models.Enrolment.ues.through.objects.create",
+    ),
+    (
+        "from lib.bulk import insert_rows\nfrom enrolment.models import User\n"
+        "insert_rows(User, ('email',), [])\n",
+        "lib.bulk.insert_rows",
+    ),
+    ("from lib import bulk\nbulk.update_rows(M, ('x',), [])\n", "lib.bulk.update_rows"),
+    ("def f(programme):\n    programme.save(update_fields=['title'])\n", "programme.save"),
+    (
+        "from enrolment.models import Programme\nProgramme(code='X').save()\n",
+        "enrolment.models.Programme.save",
+    ),
+]
+
+
+@pytest.mark.parametrize(("source", "target"), FOREIGN_WRITES)
+def test_the_write_rule_refuses_a_module_that_writes_another_apps_table(source, target):
+    line = source.count("\n")  # the write is on the last line
+    found = foreign_writes("certification/interchange/importer.py", source)
+    assert found == [f"certification/interchange/importer.py:{line} writes through {target}"]
+
+
+def test_the_write_rule_lets_reads_and_services_through():
+    source = (
+        "from enrolment.models import Payment, StudentProfile\n"
+        "from enrolment.imports import payments_replace_imported\n"
+        "from .models import Certificate\n"
+        "Payment.objects.filter(x=1).values_list('pk')\n"
+        "StudentProfile.objects.select_for_update().filter(x=1).first()\n"
+        "payments_replace_imported(programme_year_id=1, wanted={}, by=None, reason='')\n"
+        "report.created.update(counts)\n"
+        "Certificate.objects.create()\n"
+    )
+    assert foreign_writes("certification/interchange/importer.py", source) == []
+
+
 # --- Function length (issue 12) ------------------------------------------------------------
 
 LONGEST = 60  # lines of a function, decorators and docstring included

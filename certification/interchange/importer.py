@@ -1,24 +1,26 @@
 """Write a checked cohort file into the database: upsert by keys, set-wise, all or nothing.
 
-The query count does not grow with the number of students: every table is read once and
-written with ``bulk_create``/``bulk_update``/one ``delete``.
+This module parses (``.validate``), checks the file against what is stored (accounts, locked
+grades, the jury freeze), then hands plain rows to the owning apps' import services
+(``enrolment/imports.py``, ``grading/imports.py``, ``attendance/imports.py``), all in one
+transaction. It reads other apps' models but writes none of them itself. The query count does
+not grow with the number of students: every table is read once and written set-wise.
 """
 
-import secrets
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
-from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import ngettext
 
+# Models are read here (the checks against the database); every write goes through the
+# owning app's import services (tests/test_architecture.py).
+from attendance.imports import Mark, SessionRow, attendances_replace, sessions_upsert
 from attendance.models import Attendance, Session
 from enrolment.freeze import (
     ASSESSMENTS_FROZEN,
@@ -29,19 +31,25 @@ from enrolment.freeze import (
     UES_FROZEN,
     refusal,
 )
-from enrolment.models import (
-    UE,
-    Enrolment,
-    EnrolmentStatusChange,
-    Payment,
-    Programme,
-    ProgrammeYear,
-    StudentProfile,
-    User,
+from enrolment.imports import (
+    Counts,
+    EnrolmentRow,
+    PersonRow,
+    ProgrammeYearRow,
+    UERow,
+    enrolment_ues_replace,
+    enrolments_upsert,
+    payments_replace_imported,
+    people_upsert,
+    programme_upsert,
+    programme_year_upsert,
+    ues_upsert,
 )
-from grading.models import Assessment, Grade, GradeHistory
-from grading.services import GradeChange, GradeWriteError, grades_apply
-from lib.bulk import insert_rows, listed, update_rows
+from enrolment.models import UE, Enrolment, Programme, ProgrammeYear, StudentProfile, User
+from grading.imports import AssessmentRow, GradeRow, assessments_upsert, grades_upsert
+from grading.models import Assessment, Grade
+from grading.services import GradeWriteError
+from lib.bulk import listed
 
 from .validate import (
     CohortData,
@@ -70,6 +78,12 @@ class ImportReport:
     updated: Counter[str] = field(default_factory=Counter)
     deleted: Counter[str] = field(default_factory=Counter)
     grade_history_rows: int = 0
+
+    def add(self, kind: str, counts: Counts) -> None:
+        """Count the rows of ``kind`` a bulk write created, updated and deleted."""
+        self.created[kind] += counts.created
+        self.updated[kind] += counts.updated
+        self.deleted[kind] += counts.deleted
 
     @property
     def changed(self) -> bool:
@@ -346,6 +360,8 @@ def _recorded_absences(
 
 @transaction.atomic
 def _write(cohort: CohortData, *, by: User | None) -> ImportReport:
+    """Check the file against the database, then write it through the owning apps' import
+    services (``enrolment``, ``grading``, ``attendance``: ``imports.py``), in one transaction."""
     p = cohort.programme
     report = ImportReport(programme=p.code, year=p.year)
     now = timezone.now()
@@ -363,382 +379,140 @@ def _write(cohort: CohortData, *, by: User | None) -> ImportReport:
     if errors:
         raise CohortImportError(errors)
 
-    py = _write_programme(p, programme, py, report)
-    ues = _write_ues(p, py, report)
-    assessments = _write_assessments(cohort, py, ues, report)
-    sessions = _write_sessions(cohort, py, ues, report)
-    enrolments = _write_people(cohort, py, report, now=now, by=by)
+    py_id, ues = _write_programme(p, report)
+    assessments = _write_assessments(cohort, py_id, ues, report)
+    sessions = _write_sessions(cohort, py_id, ues, report)
+    enrolments = _write_people(cohort, py_id, report, now=now, by=by)
     _write_enrolment_ues(cohort, enrolments, ues, report)
-    _write_payments(cohort, enrolments, py, report, by=by)
+    _write_payments(cohort, enrolments, py_id, report, by=by)
     _write_grades(cohort, enrolments, assessments, report, by=by)
     _write_attendance(cohort, enrolments, sessions, report, by=by)
     return report
 
 
-def _write_programme(
-    p: ProgrammeData, programme: Programme | None, py: ProgrammeYear | None, report: ImportReport
-) -> ProgrammeYear:
-    """The programme and its year, created or brought up to date; returns the year."""
-    if programme is None:
-        programme = Programme.objects.create(code=p.code, title=p.title)
-        report.created["programme"] += 1
-    elif programme.title != p.title:
-        programme.title = p.title
-        programme.save(update_fields=["title"])
-        report.updated["programme"] += 1
-    settings = {
-        "pass_mark": p.pass_mark,
-        "absence_threshold_pct": p.absence_threshold_pct,
-        "justified_absences_count": p.justified_absences_count,
-    }
-    if py is None:
-        py = ProgrammeYear.objects.create(programme=programme, year=p.year, **settings)
-        report.created["programme_year"] += 1
-    elif any(getattr(py, k) != v for k, v in settings.items()):
-        for k, v in settings.items():
-            setattr(py, k, v)
-        py.save(update_fields=list(settings))
-        report.updated["programme_year"] += 1
-    return py
-
-
-def _write_ues(p: ProgrammeData, py: ProgrammeYear, report: ImportReport) -> dict[str, UE]:
-    """The year's UE, created or brought up to date; returns them by code."""
-    ues = {ue.code: ue for ue in UE.objects.filter(programme_year=py)}
-    new_ues, changed_ues = [], []
-    for data in p.ues:
-        ue = ues.get(data.code)
-        if ue is None:
-            new_ues.append(
-                UE(programme_year=py, code=data.code, title=data.title, credits=data.credits)
-            )
-        elif (ue.title, ue.credits) != (data.title, data.credits):
-            ue.title, ue.credits = data.title, data.credits
-            changed_ues.append(ue)
-    if new_ues:
-        UE.objects.bulk_create(new_ues)
-        ues = {ue.code: ue for ue in UE.objects.filter(programme_year=py)}
-    if changed_ues:
-        UE.objects.bulk_update(changed_ues, ["title", "credits"])
-    report.created["ue"] += len(new_ues)
-    report.updated["ue"] += len(changed_ues)
-    return ues
-
-
-def _upsert_by_key(
-    queryset: QuerySet[Any], wanted: dict[str, dict[str, Any]], fields: tuple[str, ...]
-) -> tuple[dict[str, Any], list[Any], list[Any]]:
-    """Create the rows whose key is new and update those whose fields differ, in bulk.
-
-    Returns every row by key (re-read once if any was created), the new and the changed rows.
-    """
-    existing = {row.key: row for row in queryset}
-    new, changed = [], []
-    for key, values in wanted.items():
-        current = existing.get(key)
-        if current is None:
-            new.append(queryset.model(key=key, **values))
-        elif any(getattr(current, f) != values[f] for f in fields):
-            for f in fields:
-                setattr(current, f, values[f])
-            changed.append(current)
-    if new:
-        queryset.model.objects.bulk_create(new)
-        existing = {row.key: row for row in queryset.all()}
-    if changed:
-        queryset.model.objects.bulk_update(changed, list(fields))
-    return existing, new, changed
+def _write_programme(p: ProgrammeData, report: ImportReport) -> tuple[int, dict[str, int]]:
+    """The programme, its year and its UE; returns the year's id and the UE ids by code."""
+    programme_id, counts = programme_upsert(code=p.code, title=p.title)
+    report.add("programme", counts)
+    py_id, counts = programme_year_upsert(
+        programme_id=programme_id,
+        row=ProgrammeYearRow(
+            p.year, p.pass_mark, p.absence_threshold_pct, p.justified_absences_count
+        ),
+    )
+    report.add("programme_year", counts)
+    ues, counts = ues_upsert(
+        programme_year_id=py_id, rows=[UERow(ue.code, ue.title, ue.credits) for ue in p.ues]
+    )
+    report.add("ue", counts)
+    return py_id, ues
 
 
 def _write_assessments(
-    cohort: CohortData, py: ProgrammeYear, ues: dict[str, UE], report: ImportReport
-) -> dict[str, Assessment]:
-    existing, new, changed = _upsert_by_key(
-        Assessment.objects.filter(ue__programme_year=py),
-        {
-            data.key: {
-                "ue_id": ues[data.ue].pk,
-                "kind": data.kind,
-                "weight": data.weight,
-                "date": data.date,
-                "title": data.title,
-            }
-            for data in cohort.assessments
-        },
-        ("ue_id", "kind", "weight", "date", "title"),
+    cohort: CohortData, py_id: int, ues: dict[str, int], report: ImportReport
+) -> dict[str, int]:
+    ids, counts = assessments_upsert(
+        programme_year_id=py_id,
+        rows=[
+            AssessmentRow(a.key, ues[a.ue], a.kind, a.weight, a.date, a.title, a.makeup_of)
+            for a in cohort.assessments
+        ],
     )
-    # Make-up links once every assessment has an id; a link no longer in the file is removed.
-    links = {a.key: a.makeup_of for a in cohort.assessments}
-    relinked = []
-    for key, original in links.items():
-        assessment = existing[key]
-        wanted_id = existing[original].pk if original else None
-        if assessment.makeup_of_id != wanted_id:
-            assessment.makeup_of_id = wanted_id
-            relinked.append(assessment)
-    if relinked:
-        unlinking = [a for a in relinked if a.makeup_of_id is None]
-        linking = [a for a in relinked if a.makeup_of_id is not None]
-        Assessment.objects.bulk_update(unlinking, ["makeup_of"])
-        Assessment.objects.bulk_update(linking, ["makeup_of"])
-    report.created["assessment"] += len(new)
-    report.updated["assessment"] += len(
-        {a.pk for a in changed} | {a.pk for a in relinked if a.key not in {n.key for n in new}}
-    )
-    return existing
+    report.add("assessment", counts)
+    return ids
 
 
 def _write_sessions(
-    cohort: CohortData, py: ProgrammeYear, ues: dict[str, UE], report: ImportReport
-) -> dict[str, Session]:
-    existing, new, changed = _upsert_by_key(
-        Session.objects.filter(ue__programme_year=py),
-        {
-            data.key: {
-                "ue_id": ues[data.ue].pk,
-                "kind": data.kind,
-                "start": data.start,
-                "end": data.end,
-                "site": data.site,
-                "room": data.room,
-                "cancelled": data.cancelled,
-                "title": data.title,
-            }
-            for data in cohort.sessions
-        },
-        ("ue_id", "kind", "start", "end", "site", "room", "cancelled", "title"),
+    cohort: CohortData, py_id: int, ues: dict[str, int], report: ImportReport
+) -> dict[str, int]:
+    ids, counts = sessions_upsert(
+        programme_year_id=py_id,
+        rows=[
+            SessionRow(
+                s.key, ues[s.ue], s.kind, s.start, s.end, s.site, s.room, s.cancelled, s.title
+            )
+            for s in cohort.sessions
+        ],
     )
-    report.created["session"] += len(new)
-    report.updated["session"] += len(changed)
-    return existing
+    report.add("session", counts)
+    return ids
 
 
 def _write_people(
-    cohort: CohortData, py: ProgrammeYear, report: ImportReport, *, now: object, by: User | None
+    cohort: CohortData, py_id: int, report: ImportReport, *, now: datetime, by: User | None
 ) -> dict[str, int]:
     """Accounts, student records and enrolments; returns the enrolment id of every number."""
-    student_ids = _write_students(cohort, report)
-    stored = {
-        student_id: (pk, fees_due)
-        for pk, student_id, fees_due in Enrolment.objects.filter(programme_year=py).values_list(
-            "pk", "student_id", "fees_due"
-        )
-    }
-    missing = [s for s in cohort.students if student_ids[s.number] not in stored]
-    by_id = by.pk if by is not None else None
-    created = dict(
-        insert_rows(
-            Enrolment,
-            ("student_id", "programme_year_id", "status", "fees_due"),
-            (
-                (student_ids[s.number], py.pk, Enrolment.Status.ENROLLED, s.fees_due)
-                for s in missing
-            ),
-            returning=("student_id", "id"),
-        )
+    student_ids, counts = people_upsert(
+        rows=[
+            PersonRow(s.number, s.last_name, s.first_name, s.birth_date, s.email)
+            for s in cohort.students
+        ]
     )
-    insert_rows(
-        EnrolmentStatusChange,
-        ("enrolment_id", "from_status", "to_status", "at", "by_id", "reason"),
-        (
-            (
-                created[student_ids[s.number]],
-                "",
-                Enrolment.Status.ENROLLED,
-                now,
-                by_id,
-                IMPORT_REASON,
-            )
-            for s in missing
-        ),
+    report.add("student", counts)
+    enrolment_ids, counts = enrolments_upsert(
+        programme_year_id=py_id,
+        rows=[EnrolmentRow(student_ids[s.number], s.fees_due) for s in cohort.students],
+        at=now,
+        by=by,
+        reason=IMPORT_REASON,
     )
-    report.created["enrolment"] += len(missing)
-    by_number: dict[str, int] = {}
-    fees_changed = []
-    for s in cohort.students:
-        student_id = student_ids[s.number]
-        if student_id in created:
-            by_number[s.number] = created[student_id]
-            continue
-        pk, fees_due = stored[student_id]
-        by_number[s.number] = pk
-        if fees_due != s.fees_due:
-            fees_changed.append((pk, s.fees_due))
-    update_rows(Enrolment, ("fees_due",), fees_changed)
-    report.updated["enrolment"] += len(fees_changed)
-    return by_number
-
-
-def _write_students(cohort: CohortData, report: ImportReport) -> dict[str, int]:
-    """Create or update the accounts and student records; returns the record id by number."""
-    numbers = [s.number for s in cohort.students]
-    stored = {
-        row[0]: row[1:]
-        for row in StudentProfile.objects.filter(number__in=listed(numbers)).values_list(
-            "number",
-            "pk",
-            "user_id",
-            "last_name",
-            "first_name",
-            "birth_date",
-            "email",
-            "user__last_name",
-            "user__first_name",
-            "user__email",
-        )
-    }
-    new = [s for s in cohort.students if s.number not in stored]
-    user_ids = dict(
-        insert_rows(
-            User,
-            ("username", "email", "first_name", "last_name", "password"),
-            ((s.number, s.email, s.first_name, s.last_name, _unusable_password()) for s in new),
-            returning=("username", "id"),
-        )
-    )
-    student_ids = dict(
-        insert_rows(
-            StudentProfile,
-            ("user_id", "number", "last_name", "first_name", "birth_date", "email"),
-            (
-                (user_ids[s.number], s.number, s.last_name, s.first_name, s.birth_date, s.email)
-                for s in new
-            ),
-            returning=("number", "id"),
-        )
-    )
-    report.created["student"] += len(new)
-    profiles, users, changed = [], [], 0
-    for s in cohort.students:
-        if s.number not in stored:
-            continue
-        pk, user_id, *profile, user_last, user_first, user_email = stored[s.number]
-        student_ids[s.number] = pk
-        profile_changed = profile != [s.last_name, s.first_name, s.birth_date, s.email]
-        user_changed = (user_last, user_first, user_email) != (s.last_name, s.first_name, s.email)
-        if profile_changed:
-            profiles.append((pk, s.last_name, s.first_name, s.birth_date, s.email))
-        if user_changed:
-            users.append((user_id, s.last_name, s.first_name, s.email))
-        changed += profile_changed or user_changed
-    update_rows(StudentProfile, ("last_name", "first_name", "birth_date", "email"), profiles)
-    update_rows(User, ("last_name", "first_name", "email"), users)
-    report.updated["student"] += changed
-    return student_ids
-
-
-def _unusable_password() -> str:
-    """What ``set_unusable_password`` stores: the marker, then random characters."""
-    return UNUSABLE_PASSWORD_PREFIX + secrets.token_urlsafe(30)
+    report.add("enrolment", counts)
+    return {s.number: enrolment_ids[student_ids[s.number]] for s in cohort.students}
 
 
 def _write_enrolment_ues(
-    cohort: CohortData, enrolments: dict[str, int], ues: dict[str, UE], report: ImportReport
+    cohort: CohortData, enrolments: dict[str, int], ues: dict[str, int], report: ImportReport
 ) -> None:
-    through = Enrolment.ues.through
-    ids = set(enrolments.values())
-    current = {
-        (enrolment_id, ue_id): pk
-        for pk, enrolment_id, ue_id in through.objects.filter(
-            ue_id__in=[ue.pk for ue in ues.values()]
-        ).values_list("pk", "enrolment_id", "ue_id")
-        if enrolment_id in ids
-    }
-    wanted = {(enrolments[s.number], ues[code].pk) for s in cohort.students for code in s.ues}
-    add = sorted(wanted - current.keys())
-    remove = [pk for key, pk in current.items() if key not in wanted]
-    insert_rows(through, ("enrolment_id", "ue_id"), add)
-    if remove:  # a student dropped a UE since the last import
-        through.objects.filter(pk__in=remove).delete()
-    report.created["enrolment_ue"] += len(add)
-    report.deleted["enrolment_ue"] += len(remove)
+    counts = enrolment_ues_replace(
+        enrolment_ids=enrolments.values(),
+        ue_ids=ues.values(),
+        links={(enrolments[s.number], ues[code]) for s in cohort.students for code in s.ues},
+    )
+    report.add("enrolment_ue", counts)
 
 
 def _write_payments(
     cohort: CohortData,
     enrolments: dict[str, int],
-    py: ProgrammeYear,
+    py_id: int,
     report: ImportReport,
     *,
     by: User | None,
 ) -> None:
     """The file is the truth for the payments an import wrote (``source``); others stay."""
-    ids = set(enrolments.values())
-    stored: dict[int, list[tuple[int, date, Decimal]]] = {}
-    for pk, enrolment_id, day, amount in Payment.objects.filter(
-        enrolment__programme_year=py, source=Payment.Source.COHORT_IMPORT
-    ).values_list("pk", "enrolment_id", "date", "amount"):
-        if enrolment_id in ids:
-            stored.setdefault(enrolment_id, []).append((pk, day, amount))
-    add, remove = [], []
-    by_id = by.pk if by is not None else None
-    for s in cohort.students:
-        enrolment_id = enrolments[s.number]
-        wanted = Counter(s.payments)
-        for pk, day, amount in stored.get(enrolment_id, []):
-            if wanted[(day, amount)] > 0:
-                wanted[(day, amount)] -= 1
-            else:
-                remove.append(pk)
-        for (day, amount), count in wanted.items():
-            add += [(enrolment_id, day, amount)] * count
-    if remove:
-        Payment.objects.filter(pk__in=remove).delete()
-    insert_rows(
-        Payment,
-        ("enrolment_id", "date", "amount", "means", "reason", "source", "recorded_by_id"),
-        (
-            (*row, Payment.Means.OTHER, IMPORT_REASON, Payment.Source.COHORT_IMPORT, by_id)
-            for row in add
-        ),
+    counts = payments_replace_imported(
+        programme_year_id=py_id,
+        wanted={enrolments[s.number]: s.payments for s in cohort.students},
+        by=by,
+        reason=IMPORT_REASON,
     )
-    report.created["payment"] += len(add)
-    report.deleted["payment"] += len(remove)
+    report.add("payment", counts)
 
 
 def _write_grades(
     cohort: CohortData,
     enrolments: dict[str, int],
-    assessments: dict[str, Assessment],
+    assessments: dict[str, int],
     report: ImportReport,
     *,
     by: User | None,
 ) -> None:
-    ids = set(enrolments.values())
-    current = {
-        (assessment_id, enrolment_id): (status, value)
-        for assessment_id, enrolment_id, status, value in Grade.objects.filter(
-            assessment_id__in=[a.pk for a in assessments.values()]
-        ).values_list("assessment_id", "enrolment_id", "status", "value")
-        if enrolment_id in ids
-    }
-    assessment_ids = {key: a.pk for key, a in assessments.items()}
-    changes = []
-    for s in cohort.students:
-        enrolment_id = enrolments[s.number]
-        for g in s.grades:
-            key = (assessment_ids[g.assessment], enrolment_id)
-            if current.get(key) == (g.status, g.value):
-                continue
-            changes.append(
-                GradeChange(
-                    assessment_id=key[0], enrolment_id=enrolment_id, status=g.status, value=g.value
-                )
-            )
-    if not changes:
-        return
     try:
-        applied = grades_apply(
-            changes=changes,
+        applied = grades_upsert(
+            assessment_ids=assessments.values(),
+            enrolment_ids=enrolments.values(),
+            rows=(
+                GradeRow(assessments[g.assessment], enrolments[s.number], g.status, g.value)
+                for s in cohort.students
+                for g in s.grades
+            ),
             by=by,
-            source=GradeHistory.Source.COHORT_IMPORT,
             reason=IMPORT_REASON,
-            allow_locked=False,
         )
     except GradeWriteError as exc:
         # Where each grade is in the file, found again only now that it is needed.
         paths = {
-            (assessment_ids[g.assessment], enrolments[s.number]): g.path
+            (assessments[g.assessment], enrolments[s.number]): g.path
             for s in cohort.students
             for g in s.grades
         }
@@ -758,53 +532,22 @@ def _write_grades(
 def _write_attendance(
     cohort: CohortData,
     enrolments: dict[str, int],
-    sessions: dict[str, Session],
+    sessions: dict[str, int],
     report: ImportReport,
     *,
     by: User | None,
 ) -> None:
     """The file lists what is not plain presence: anything else stored becomes presence."""
-    now = timezone.now()
-    ids = set(enrolments.values())
-    current = {
-        (session_id, enrolment_id): (pk, (presence, minutes, justified))
-        for pk, session_id, enrolment_id, presence, minutes, justified in (
-            Attendance.objects.filter(session_id__in=[s.pk for s in sessions.values()]).values_list(
-                "pk", "session_id", "enrolment_id", "presence", "minutes_missed", "justified"
+    counts = attendances_replace(
+        session_ids=sessions.values(),
+        enrolment_ids=enrolments.values(),
+        wanted={
+            (sessions[a.session], enrolments[s.number]): Mark(
+                a.presence, a.minutes_missed, a.justified
             )
-        )
-        if enrolment_id in ids
-    }
-    wanted = {
-        (sessions[a.session].pk, enrolments[s.number]): (a.presence, a.minutes_missed, a.justified)
-        for s in cohort.students
-        for a in s.attendance
-    }
-    by_id = by.pk if by is not None else None
-    new, changed = [], []
-    for key, values in wanted.items():
-        row = current.get(key)
-        if row is None:
-            new.append((*key, *values, by_id))
-        elif row[1] != values:
-            changed.append((row[0], *values, by_id, now))
-    stale = [
-        pk
-        for key, (pk, (presence, _, _)) in current.items()
-        if key not in wanted and presence != Attendance.Presence.PRESENT
-    ]
-    if stale:
-        Attendance.objects.filter(pk__in=stale).delete()
-    update_rows(
-        Attendance,
-        ("presence", "minutes_missed", "justified", "recorded_by_id", "recorded_at"),
-        changed,
+            for s in cohort.students
+            for a in s.attendance
+        },
+        by=by,
     )
-    insert_rows(
-        Attendance,
-        ("session_id", "enrolment_id", "presence", "minutes_missed", "justified", "recorded_by_id"),
-        new,
-    )
-    report.created["attendance"] += len(new)
-    report.updated["attendance"] += len(changed)
-    report.deleted["attendance"] += len(stale)
+    report.add("attendance", counts)
