@@ -52,7 +52,7 @@ from certification import documents, qr  # noqa: E402
 from certification.models import Certificate  # noqa: E402
 from certification.services import jury_deliberate  # noqa: E402
 from certification.tasks import bulk_issue_start  # noqa: E402
-from lib import pdf  # noqa: E402
+from lib import pdf, signing  # noqa: E402
 
 GOAL_SECONDS = 30.0
 GOAL_STUDENTS = 1000
@@ -115,6 +115,10 @@ def render_rows(runs: int) -> list[dict]:
     png_ms = _median_ms(lambda: qr.qr_png_data_uri(url), runs)
     svg_make_ms = _median_ms(lambda: qr.qr_svg(url), runs)
     untagged_ms = _median_ms(lambda: _render_as("pdf/a-3b", template, context), runs)
+    rendered = pdf.render_pdf(template, context, title="Certificat")
+    box = signing.SignatureBox(page=-1, box=(330, 40, 560, 90))
+    sign_ms = _median_ms(lambda: signing.sign_pdf(rendered, reason="Certificat", box=box), runs)
+    key = "clé de démo" if signing.configured_is_demo() else "clé configurée"
     return [
         {"what": "certificat : rendu WeasyPrint nu (repère)", "value": f"{bare_ms:.0f} ms"},
         {
@@ -136,6 +140,13 @@ def render_rows(runs: int) -> list[dict]:
             "what": f"balisage : render_pdf en pdf/a-3b (non balisé) / {pdf.PDF_VARIANT}",
             "value": f"{untagged_ms:.0f} ms / {portal_ms:.0f} ms",
             "ratio": portal_ms / untagged_ms,
+        },
+        {
+            "what": f"signature PAdES visible ({key}) / render_pdf",
+            "goal": "≤ +50 % du rendu",
+            "value": f"{sign_ms:.0f} ms / {portal_ms:.0f} ms (+{100 * sign_ms / portal_ms:.0f} %)",
+            "ratio": sign_ms / portal_ms,
+            "ok": sign_ms <= 0.5 * portal_ms,
         },
     ]
 

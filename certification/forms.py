@@ -183,7 +183,7 @@ def verify_max_bytes() -> int:
 
 
 class VerifyUploadForm(forms.Form):
-    document = forms.FileField(label=_("Fichier PDF du certificat"))
+    document = forms.FileField(label=_("Fichier PDF à vérifier"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

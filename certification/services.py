@@ -28,6 +28,7 @@ from enrolment.services import parcours_certificate_add, parcours_certificate_re
 from grading.models import Grade
 from grading.services import grade_unlock, grades_lock, grades_publish_corrections
 from lib.pdf import render_pdf
+from lib.signing import SignatureBox, sign_pdf
 
 from . import documents, notifications, qr
 from .models import Certificate, CertificateCounter, Jury, certificate_path
@@ -44,6 +45,12 @@ from .selectors import (
 logger = logging.getLogger(__name__)
 
 JURY_LOCK_REASON = "Délibération du jury"
+
+_MM = 72 / 25.4  # PDF points per millimetre
+# The certificate's visible signature: the bordered box « .sign-field » of
+# templates/certification/pdf/certificate.html, in PDF points from the page's bottom-left
+# corner (x 124 → 192 mm, y 22 → 40 mm on A4), on the last page. Change both together.
+CERTIFICATE_SIGNATURE_BOX = SignatureBox(page=-1, box=(124 * _MM, 22 * _MM, 192 * _MM, 40 * _MM))
 
 
 class CertificationError(Exception):
@@ -398,20 +405,27 @@ def _certificate_numbered(
 
 
 def certificate_finish(certificate: Certificate) -> Certificate:
-    """Render, store and fingerprint a numbered certificate's PDF; e-mail its holder.
+    """Render, sign, store and fingerprint a numbered certificate's PDF; e-mail its holder.
 
-    Nothing to do when the PDF is there. Safe when two workers finish the same certificate:
-    the first to record its file wins, the other deletes its own. A file whose row was not
-    written (the transaction failed, or a worker died in between) is deleted by the winner.
+    The stored file and its SHA-256 are those of the signed bytes (PAdES, visible signature
+    in the box the template leaves for it): signed once, when frozen; every download serves
+    these bytes. Nothing to do when the PDF is there. Safe when two workers finish the same
+    certificate: the first to record its file wins, the other deletes its own. A file whose
+    row was not written (the transaction failed, or a worker died in between) is deleted by
+    the winner.
     """
     if certificate.sha256:
         return certificate
-    pdf = render_pdf(
-        "certification/pdf/certificate.html",
-        documents.certificate_context(
-            certificate, qr_png=qr.qr_png_data_uri(certificate.snapshot["verification_url"])
+    pdf = sign_pdf(
+        render_pdf(
+            "certification/pdf/certificate.html",
+            documents.certificate_context(
+                certificate, qr_png=qr.qr_png_data_uri(certificate.snapshot["verification_url"])
+            ),
+            title=f"Certificat {certificate.number}",
         ),
-        title=f"Certificat {certificate.number}",
+        reason=f"Certificat de spécialisation n° {certificate.number}",
+        box=CERTIFICATE_SIGNATURE_BOX,
     )
     digest = hashlib.sha256(pdf).hexdigest()
     storage = Certificate._meta.get_field("pdf").storage

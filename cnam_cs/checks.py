@@ -8,6 +8,8 @@ from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning
 from django.http.request import validate_host
 
+from lib.signing import key_problems
+
 _WHY = "links in e-mails, certificates' QR codes and calendar feeds"
 
 
@@ -45,3 +47,17 @@ def public_base_url_check(app_configs: Sequence[Any] | None, **kwargs: Any) -> l
             )
         )
     return messages
+
+
+def signing_key_check(app_configs: Sequence[Any] | None, **kwargs: Any) -> list[CheckMessage]:
+    """The key that signs certificates, attestations and relevés opens, is valid today, and
+    is not the demo one in production (lib.signing.key_problems says what is wrong)."""
+    return [
+        Error(
+            problem,
+            hint="Configurez DJANGO_SIGNING_PKCS12 et sa phrase de passe (docs/deploy.md, "
+            "« Signature des documents »).",
+            id="cnam_cs.E002",
+        )
+        for problem in key_problems(production=not settings.DEBUG)
+    ]

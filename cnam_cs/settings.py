@@ -295,6 +295,23 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 8 * 3600
 
+# PAdES signatures of certificates, attestations and relevés (lib/signing.py; docs/deploy.md
+# « Signature des documents »). The key and its passphrase stay in files and the environment:
+# never in the database, never in a log. Without a PKCS#12, DEBUG signs with a demo key
+# generated once in SIGNING_DEMO_DIR; production refuses to sign and check --deploy fails.
+SIGNING_PKCS12_PATH = os.environ.get("DJANGO_SIGNING_PKCS12", "").strip()
+SIGNING_PASSPHRASE = os.environ.get("DJANGO_SIGNING_PASSPHRASE", "")
+# A file holding the passphrase (a systemd credential, %d/…); read at signing, wins when set.
+SIGNING_PASSPHRASE_FILE = os.environ.get("DJANGO_SIGNING_PASSPHRASE_FILE", "").strip()
+# Certificates of the previous keys (PEM or DER files): documents signed before a rotation
+# still verify.
+SIGNING_PREVIOUS_CERTIFICATES = env_list("DJANGO_SIGNING_PREVIOUS_CERTIFICATES")
+# RFC 3161 timestamp authority (PAdES B-T); empty: no timestamp (the demo).
+SIGNING_TSA_URL = os.environ.get("DJANGO_SIGNING_TSA_URL", "").strip()
+SIGNING_DEMO_DIR = Path(
+    os.environ.get("DJANGO_SIGNING_DEMO_DIR", "").strip() or PRIVATE_STORAGE_ROOT / "signing"
+)
+
 # HTTPS on by default as soon as DEBUG is off (behind a TLS-terminating proxy).
 HTTPS = env_bool("DJANGO_HTTPS", not DEBUG)
 SECURE_SSL_REDIRECT = HTTPS

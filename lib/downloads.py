@@ -8,6 +8,7 @@ from django.http import Http404, HttpResponse
 from django.utils.text import slugify
 
 from .pdf import render_pdf
+from .signing import sign_pdf
 
 
 def ascii_filename(name: str, *, extension: str = "pdf") -> str:
@@ -40,6 +41,14 @@ def pdf_download(
     title: str,
     filename: str,
     issued_at: datetime | None = None,
+    signature_reason: str | None = None,
 ) -> HttpResponse:
-    """Render ``template`` to PDF and serve it as an attachment named after ``filename``."""
-    return pdf_response(render_pdf(template, context, title=title, issued_at=issued_at), filename)
+    """Render ``template`` to PDF and serve it as an attachment named after ``filename``.
+
+    With ``signature_reason`` the PDF is signed (PAdES, invisible signature, ``lib.signing``)
+    with the institution's certificate, the reason recorded in the signature.
+    """
+    data = render_pdf(template, context, title=title, issued_at=issued_at)
+    if signature_reason is not None:
+        data = sign_pdf(data, reason=signature_reason)
+    return pdf_response(data, filename)

@@ -10,6 +10,7 @@ import os
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,17 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import translation
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
+
+from lib.signing import generate_self_signed
+
+# The properties are checked, not timed: on a loaded machine (CI runs two suites at once) a
+# slow draw or example is the machine's, not the code's — timings belong in bench/.
+hypothesis_settings.register_profile(
+    "suite", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("suite")
 
 # Debian's Chromium (scripts/setup installs it): Playwright cannot download its own browser here.
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -78,3 +90,38 @@ def _french_outside_requests() -> Iterator[None]:
     translation.activate(settings.LANGUAGE_CODE)
     yield
     translation.deactivate()
+
+
+@dataclass(frozen=True)
+class SigningKeys:
+    """The session's signing keys (PKCS#12, one passphrase): the portal's and another's."""
+
+    portal: Path
+    other: Path
+    passphrase: str
+
+
+SIGNING_PASSPHRASE = "tests-passphrase-7Qm2-zX9"
+
+
+@pytest.fixture(scope="session")
+def signing_keys(tmp_path_factory: pytest.TempPathFactory) -> SigningKeys:
+    """Two self-signed keys made once per session: « Cnam EPN12 (tests) », the portal's, and
+    « Autre établissement », for documents signed elsewhere."""
+    folder = tmp_path_factory.mktemp("signing")
+    keys = SigningKeys(folder / "portal.p12", folder / "other.p12", SIGNING_PASSPHRASE)
+    generate_self_signed(keys.portal, subject="Cnam EPN12 (tests)", passphrase=keys.passphrase)
+    generate_self_signed(keys.other, subject="Autre établissement", passphrase=keys.passphrase)
+    return keys
+
+
+@pytest.fixture(autouse=True)
+def _signing_key(settings: Any, signing_keys: SigningKeys, tmp_path: Path) -> None:
+    """Every test signs with the session's portal key; no timestamp authority, no previous
+    certificate; a demo key, when a test asks for one, goes to its own folder."""
+    settings.SIGNING_PKCS12_PATH = str(signing_keys.portal)
+    settings.SIGNING_PASSPHRASE = signing_keys.passphrase
+    settings.SIGNING_PASSPHRASE_FILE = ""
+    settings.SIGNING_PREVIOUS_CERTIFICATES = []
+    settings.SIGNING_TSA_URL = ""
+    settings.SIGNING_DEMO_DIR = tmp_path / "signing-demo"

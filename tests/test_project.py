@@ -11,6 +11,8 @@ from typing import Any
 from django.conf import settings
 from django.utils.csp import CSP
 
+from tests.conftest import SigningKeys
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -61,11 +63,18 @@ def settings_in_subprocess(env: dict[str, str], *names: str) -> dict[str, Any]:
     return values
 
 
-def test_check_deploy_reports_nothing_in_production(tmp_path: Path) -> None:
+def test_check_deploy_reports_nothing_in_production(
+    tmp_path: Path, signing_keys: SigningKeys
+) -> None:
+    env = production_env(
+        tmp_path,
+        DJANGO_SIGNING_PKCS12=str(signing_keys.portal),
+        DJANGO_SIGNING_PASSPHRASE=signing_keys.passphrase,
+    )
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=BASE_DIR,
-        env=production_env(tmp_path),
+        env=env,
         capture_output=True,
         text=True,
         timeout=120,

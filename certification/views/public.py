@@ -1,7 +1,13 @@
-"""Public pages: certificate verification (no sign-in), throttled per client address."""
+"""Public pages: certificate verification (no sign-in), throttled per client address.
+
+An uploaded PDF is checked two ways: its electronic signature (``lib.signing``: intact, by
+the institution's certificate) and its SHA-256 against the register of issued certificates.
+"""
 
 import hashlib
+import logging
 import re
+from enum import StrEnum
 
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
@@ -10,11 +16,14 @@ from django.urls import URLPattern, path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from lib import signing
 from lib.body_limits import body_limit
 from lib.client_address import client_address
 
 from ..forms import VerifyUploadForm, verify_max_bytes
 from ..models import Certificate
+
+logger = logging.getLogger(__name__)
 
 THROTTLE_LIMIT = 30  # lookups per client address per minute
 THROTTLE_WINDOW = 60
@@ -103,12 +112,79 @@ def verify(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "certification/public/verify.html", _public_facts(certificate))
 
 
+class Verdict(StrEnum):
+    """What the page says first about an uploaded file, from its signature and the register."""
+
+    AUTHENTIC = "authentic"  # a known certificate, not revoked: signed and intact, or unsigned
+    REVOKED = "revoked"  # a known certificate, revoked
+    SIGNATURE_ONLY = "signature_only"  # validly signed, not in the register (attestation…)
+    MODIFIED = "modified"  # signed, then altered
+    OTHER_CERTIFICATE = "other_certificate"  # signed by a certificate that is not the Cnam's
+    UNKNOWN = "unknown"  # unsigned and not in the register
+    UNREADABLE = "unreadable"  # not a PDF
+
+
+def verdict(signature: signing.Verification | None, *, known: bool, revoked: bool) -> Verdict:
+    """One verdict combining both checks. A file in the register is the issued file itself
+    (same SHA-256): it was signed when issued, or issued before documents were signed.
+    ``signature`` is None when the portal's signing key is missing (the register still
+    answers; ``check --deploy`` reports the key)."""
+    outcome = signature.outcome if signature is not None else None
+    if outcome == signing.INVALID:
+        return Verdict.UNREADABLE
+    if outcome == signing.MODIFIED:
+        return Verdict.MODIFIED
+    if outcome == signing.OTHER_CERTIFICATE:
+        return Verdict.OTHER_CERTIFICATE
+    if known:
+        return Verdict.REVOKED if revoked else Verdict.AUTHENTIC
+    if outcome == signing.VALID:
+        return Verdict.SIGNATURE_ONLY
+    return Verdict.UNKNOWN
+
+
+def _signature(data: bytes) -> signing.Verification | None:
+    try:
+        return signing.verify_pdf(data)
+    except signing.SigningKeyError:
+        logger.exception("Signature not checked: the signing key is not usable")
+        return None
+
+
+def _signer() -> dict[str, object]:
+    """Who signs the portal's documents, for the page's introduction."""
+    try:
+        return {"signatory": signing.signatory_name(), "demo": signing.configured_is_demo()}
+    except signing.SigningKeyError:
+        logger.exception("Signing key not usable: the verification page cannot name it")
+        return {"signatory": "", "demo": False}
+
+
+def _checked(data: bytes) -> dict[str, object]:
+    """Both checks of an uploaded file, for the template."""
+    certificate = (
+        Certificate.objects.filter(sha256=hashlib.sha256(data).hexdigest())
+        .only(*_PUBLIC_FIELDS)
+        .first()
+    )
+    facts = _public_facts(certificate) if certificate else None
+    signature = _signature(data)
+    return {
+        "verdict": verdict(
+            signature, known=facts is not None, revoked=bool(facts and facts["revoked_at"])
+        ),
+        "facts": facts,
+        "signature": signature,
+    }
+
+
 @require_http_methods(["GET", "POST"])
 # The throttle is the body's gate: an address over its quota is refused before a byte is read.
 @body_limit(verify_max_bytes, gate=_throttle_gate)
 def verify_upload(request: HttpRequest) -> HttpResponse:
-    """Anyone uploads a PDF: « authentique » when its SHA-256 is a valid certificate's,
-    « révoqué » when it is a revoked one's, « inconnu » otherwise; the holder always named."""
+    """Anyone uploads a PDF: its signature is checked (valid, modified, another certificate,
+    unsigned) and its SHA-256 looked up among the certificates (valid or revoked, the holder
+    named); one verdict sums both up. The page also names the certificate that signs."""
     outcome = None
     form = VerifyUploadForm()
     typed = request.GET.get("code")
@@ -122,17 +198,17 @@ def verify_upload(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = VerifyUploadForm(request.POST, request.FILES)
         if form.is_valid():
-            digest = hashlib.sha256()
-            for chunk in form.cleaned_data["document"].chunks():
-                digest.update(chunk)
-            certificate = (
-                Certificate.objects.filter(sha256=digest.hexdigest()).only(*_PUBLIC_FIELDS).first()
-            )
-            outcome = {"facts": _public_facts(certificate) if certificate else None}
+            outcome = _checked(b"".join(form.cleaned_data["document"].chunks()))
     return render(
         request,
         "certification/public/verify_upload.html",
-        {"form": form, "outcome": outcome, "typed_code": typed or "", "code_error": code_error},
+        {
+            "form": form,
+            "outcome": outcome,
+            "typed_code": typed or "",
+            "code_error": code_error,
+            **_signer(),
+        },
     )
 
 

@@ -184,8 +184,9 @@ def test_load_demo_twice_prints_logins_and_sets_up_accounts(fast_demo):
 
 @pytest.fixture
 def fast_demo(settings, monkeypatch):
-    """Speed only: certificates without their PDF rendering (~0.3 s each)."""
+    """Speed only: certificates without their PDF rendering (~0.3 s each) nor signature."""
     monkeypatch.setattr("certification.services.render_pdf", lambda *a, **k: b"%PDF-1.7 demo")
+    monkeypatch.setattr("certification.services.sign_pdf", lambda pdf, **k: pdf)
 
 
 @pytest.fixture

@@ -29,8 +29,9 @@ BASE_DIR = Path(settings.BASE_DIR)
 
 @pytest.fixture
 def loaded(monkeypatch):
-    """Speed only: certificates without their PDF rendering (~0.3 s each)."""
+    """Speed only: certificates without their PDF rendering (~0.3 s each) nor signature."""
     monkeypatch.setattr("certification.services.render_pdf", lambda *a, **k: b"%PDF-1.7 demo")
+    monkeypatch.setattr("certification.services.sign_pdf", lambda pdf, **k: pdf)
     out = io.StringIO()
     call_command("load_demo", stdout=out)
     return out.getvalue()

@@ -18,7 +18,7 @@ from django.db import close_old_connections, connections
 from django.utils.module_loading import import_string
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
-from lib.pdf import warm_up
+from lib import pdf, signing
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +58,10 @@ class Command(DbWorkerCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         interval = options.pop("recovery_interval") or settings.TASK_LEASE_SECONDS / 3
-        warm_up()
+        # WeasyPrint, its fonts and stylesheet, the signing key and the signature's font: once,
+        # before the first task (a missing key fails here, loudly, not on the first document).
+        pdf.warm_up()
+        signing.warm_up()
         run_recovery_hooks()
         connections.close_all()
         stop = threading.Event()
