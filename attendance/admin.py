@@ -8,9 +8,12 @@ from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from enrolment.freeze import SESSIONS_FROZEN, refusal
 from enrolment.validators import check_free_text
+from lib.formats import long_date
 
 from . import models, services
 from .selectors import session_frozen
@@ -56,6 +59,18 @@ class AttendanceAdminForm(forms.ModelForm):
         for session in sessions - {None}:
             services.session_ensure_open(session=session, lock=False)
         return data
+
+
+class _PurgeNoteMixin:
+    """Says when the retention purge deleted the file (attendance/retention.py)."""
+
+    @admin.display(description=_("conservation du justificatif"))
+    def purge_note(self, obj: models.Attendance | models.JustificationRequest) -> str:
+        if obj.purged_at is None:
+            return "—"
+        return gettext("justificatif supprimé le %(day)s (durée de conservation)") % {
+            "day": long_date(obj.purged_at)
+        }
 
 
 class _FrozenSessionMixin:
@@ -112,9 +127,10 @@ class SessionChangeAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.Attendance)
-class AttendanceAdmin(_FrozenSessionMixin, admin.ModelAdmin):
+class AttendanceAdmin(_PurgeNoteMixin, _FrozenSessionMixin, admin.ModelAdmin):
     form = AttendanceAdminForm
     list_display = ["session", "enrolment", "presence", "minutes_missed", "justified"]
+    readonly_fields = ["purge_note"]
     list_filter = ["presence", "justified"]
 
     def _session_of(self, obj: models.Attendance) -> models.Session:
@@ -151,7 +167,7 @@ class CalendarFeedAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.JustificationRequest)
-class JustificationRequestAdmin(admin.ModelAdmin):
+class JustificationRequestAdmin(_PurgeNoteMixin, admin.ModelAdmin):
     """Read-only: students send requests from their pages, the UE's teachers and registrars
     decide on the staff pages (through the services, which respect the jury's freeze)."""
 
@@ -162,6 +178,7 @@ class JustificationRequestAdmin(admin.ModelAdmin):
         "attendance__enrolment__student__last_name",
     ]
     date_hierarchy = "created_at"
+    readonly_fields = ["purge_note"]
     list_select_related = [
         "attendance__session__ue",
         "attendance__enrolment__student",

@@ -127,6 +127,15 @@ class Attendance(models.Model):
         upload_to=justification_path,
         blank=True,
     )
+    # Set when the retention purge deleted the justification file (attendance/retention.py):
+    # the row, its reason and its decision stay. Once set, the file is gone (or being deleted:
+    # its name is cleared right after) and must never be read.
+    purged_at = models.DateTimeField(
+        _("justificatif supprimé le (durée de conservation)"),
+        null=True,
+        blank=True,
+        editable=False,
+    )
     recorded_at = models.DateTimeField(_("enregistré le"), auto_now=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -172,6 +181,15 @@ class JustificationRequest(models.Model):
     )
     document = models.FileField(
         _("justificatif"), storage=private_storage, upload_to=request_document_path
+    )
+    # As ``Attendance.purged_at``: the file was deleted by the retention purge, the row stays
+    # (its name is then empty, which only ``.update()`` writes: a purged request is never
+    # decided, so never validated again).
+    purged_at = models.DateTimeField(
+        _("justificatif supprimé le (durée de conservation)"),
+        null=True,
+        blank=True,
+        editable=False,
     )
     comment = models.CharField(_("commentaire"), max_length=300, blank=True)
     status = models.CharField(_("état"), max_length=10, choices=Status, default=Status.PENDING)

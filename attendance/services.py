@@ -147,6 +147,7 @@ def absence_justify(
         attendance.justification_document.save(
             document.name or "justificatif", document, save=False
         )
+        attendance.purged_at = None  # a file attached after the retention purge
     attendance.full_clean()
     attendance.save()
     return attendance
@@ -198,6 +199,11 @@ def justification_request_decide(
     session_ensure_open(session=attendance.session)
     if request.status != JustificationRequest.Status.PENDING:
         raise ValidationError(_("Cette demande a déjà été traitée."), code="decided")
+    if request.purged_at is not None:
+        raise ValidationError(
+            _("Le justificatif de cette demande a été supprimé (durée de conservation)."),
+            code="purged",
+        )
     if accept:
         if attendance.presence != Attendance.Presence.ABSENT:
             raise ValidationError(

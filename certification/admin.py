@@ -56,3 +56,11 @@ class CertificateCounterAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False
+
+
+@admin.register(models.PersonalDataExport)
+class PersonalDataExportAdmin(ReadOnlyAdmin):
+    """The record of an access request (RGPD): written by ``certification.personal_data`` only."""
+
+    list_display = ["student", "status", "on_behalf", "created_at", "expires_at"]
+    list_filter = ["status", "on_behalf"]

@@ -1,11 +1,14 @@
-"""Jury, certificates and their verification, bulk issuance jobs."""
+"""Jury, certificates and their verification, bulk issuance jobs, personal data exports."""
+
+import secrets
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from enrolment.models import Enrolment, ProgrammeYear
+from enrolment.models import Enrolment, ProgrammeYear, StudentProfile
+from enrolment.validators import ONE_LINE
 from lib.storage import private_storage
 
 
@@ -207,3 +210,67 @@ class BulkIssueChunk(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job_id}#{self.index} {self.status}"
+
+
+def personal_data_export_path(instance: "PersonalDataExport", filename: str) -> str:
+    # A random part: the name of a student's export is never guessable, even by number.
+    return f"personal_data/{instance.student_id}/{secrets.token_hex(16)}.zip"
+
+
+class PersonalDataExport(models.Model):
+    """Everything the portal holds about a student, as one ZIP built in the background (RGPD).
+
+    Asked by the student, or by the registrar for a written access request
+    (``on_behalf``, with the request's reference). The file is kept
+    ``settings.PERSONAL_DATA_EXPORT_HOURS`` after it is built, then deleted
+    (``certification.personal_data.exports_expire``); the row stays, as the record of the request.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("En attente")
+        RUNNING = "running", _("En préparation")
+        DONE = "done", _("Prêt")
+        FAILED = "failed", _("Échec")
+        EXPIRED = "expired", _("Expiré")
+
+    student = models.ForeignKey(
+        StudentProfile, on_delete=models.PROTECT, related_name="personal_data_exports"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    on_behalf = models.BooleanField(_("demande écrite traitée par la scolarité"), default=False)
+    request_reference = models.CharField(
+        _("référence de la demande"), max_length=200, blank=True, validators=[ONE_LINE]
+    )
+    status = models.CharField(max_length=10, choices=Status, default=Status.QUEUED)
+    steps_done = models.PositiveSmallIntegerField(default=0)
+    steps_total = models.PositiveSmallIntegerField(default=0)
+    file = models.FileField(
+        storage=private_storage, upload_to=personal_data_export_path, blank=True, max_length=200
+    )
+    size = models.PositiveBigIntegerField(_("taille (octets)"), default=0)
+    task_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(_("demandé le"))
+    finished_at = models.DateTimeField(_("prêt le"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("disponible jusqu'au"), null=True, blank=True)
+    downloaded_count = models.PositiveIntegerField(_("téléchargements"), default=0)
+
+    class Meta:
+        verbose_name = _("export de données personnelles")
+        verbose_name_plural = _("exports de données personnelles")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["student"],
+                condition=Q(status__in=["queued", "running"]),
+                name="personal_data_export_one_pending",
+            ),
+            models.CheckConstraint(
+                condition=Q(on_behalf=False) | ~Q(request_reference=""),
+                name="personal_data_export_reference",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.student_id} {self.status} {self.created_at:%Y-%m-%d %H:%M}"

@@ -1,5 +1,6 @@
 """Background work (Django's tasks API; ``django_tasks_db`` backend, run by ``manage.py worker``):
-bulk issuance and messages from the portal: the tasks, and what queues them.
+bulk issuance, messages from the portal and personal data exports: the tasks, and what
+queues them.
 
 Queueing lives here, beside the tasks, so that services never import this module: the
 imports run one way, tasks → bulk → services.
@@ -8,10 +9,10 @@ imports run one way, tasks → bulk → services.
 from django.db import transaction
 from django.tasks import task
 
-from enrolment.models import UE, Message, ProgrammeYear, User
+from enrolment.models import UE, Message, ProgrammeYear, StudentProfile, User
 
-from . import bulk, messaging
-from .models import BulkIssueChunk, BulkIssueJob
+from . import bulk, messaging, personal_data
+from .models import BulkIssueChunk, BulkIssueJob, PersonalDataExport
 
 
 @task()
@@ -98,3 +99,34 @@ def message_retry(*, message: Message, by: User) -> Message:
     send_message.enqueue(message.pk)
     message.refresh_from_db()
     return message
+
+
+@task()
+def build_personal_data_export(export_id: int) -> dict[str, object]:
+    """Build a student's personal data ZIP (RGPD); running it again does nothing."""
+    export = personal_data.export_build(export_id)
+    return {"status": export.status, "size": export.size}
+
+
+def personal_data_export_start(
+    *, student: StudentProfile, by: User, reference: str = ""
+) -> PersonalDataExport:
+    """Record the request (``personal_data.export_request``) and, when it is a new one, queue
+    its build once committed; an export still pending or ready is shown instead."""
+    export, created = personal_data.export_request(student=student, by=by, reference=reference)
+    if created:
+        pk = export.pk
+        transaction.on_commit(lambda: _enqueue_export(pk))
+    return export
+
+
+def _enqueue_export(export_id: int) -> None:
+    result = build_personal_data_export.enqueue(export_id)
+    PersonalDataExport.objects.filter(pk=export_id).update(task_id=str(result.id)[:64])
+
+
+def expire_personal_data_exports() -> int:
+    """A periodic hook of ``manage.py worker`` (``settings.TASK_RECOVERY_HOOKS``): delete the
+    exports past their time. Returns 0: nothing is queued again."""
+    personal_data.exports_expire()
+    return 0

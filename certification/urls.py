@@ -2,6 +2,7 @@ from .views import (
     documents,
     messages,
     official_export,
+    personal_data,
     public,
     registrar,
     staff,
@@ -19,4 +20,5 @@ urlpatterns = [
     *messages.urlpatterns,
     *official_export.urlpatterns,
     *year_opening.urlpatterns,
+    *personal_data.urlpatterns,
 ]

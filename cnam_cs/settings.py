@@ -26,6 +26,18 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def env_positive_int(name: str, default: int) -> int:
+    """A whole number above 0, else the portal refuses to start and says which variable."""
+    value = os.environ.get(name, "").strip() or str(default)
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number <= 0:
+        raise RuntimeError(f"{name} doit être un nombre entier supérieur à 0, pas {value!r}.")
+    return number
+
+
 DEBUG = env_bool("DJANGO_DEBUG", True)
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
@@ -184,7 +196,14 @@ CERTIFICATE_CHUNK_SIZE = int(os.environ.get("DJANGO_CERTIFICATE_CHUNK_SIZE", "20
 # A running chunk whose worker has not renewed its lease for this long is queued again.
 TASK_LEASE_SECONDS = int(os.environ.get("DJANGO_TASK_LEASE_SECONDS", "120"))
 # Called by every ``manage.py worker`` at start and then every lease / 3 seconds.
-TASK_RECOVERY_HOOKS = ["certification.tasks.requeue_stale_chunks"]
+TASK_RECOVERY_HOOKS = [
+    "certification.tasks.requeue_stale_chunks",
+    # Not a recovery, but periodic too: personal data exports past their time are deleted.
+    "certification.tasks.expire_personal_data_exports",
+]
+# A student's personal data export (RGPD) stays downloadable this many hours, then its file
+# is deleted by the worker (or ``manage.py purge_personal_data_exports``).
+PERSONAL_DATA_EXPORT_HOURS = env_positive_int("DJANGO_PERSONAL_DATA_EXPORT_HOURS", 24)
 
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("Français")), ("en", _("English"))]
@@ -226,6 +245,9 @@ MAX_UPLOAD_BYTES = int(os.environ.get("DJANGO_MAX_UPLOAD_BYTES", str(5 * 1024 * 
 JUSTIFICATION_MAX_BYTES = int(
     os.environ.get("DJANGO_JUSTIFICATION_MAX_BYTES", str(5 * 1024 * 1024))
 )
+# Justification files are deleted this many days after the cohort's latest jury, rows kept
+# (``manage.py purge_justifications``, docs/deploy.md « Conservation des justificatifs »).
+JUSTIFICATION_RETENTION_DAYS = env_positive_int("DJANGO_JUSTIFICATION_RETENTION_DAYS", 365)
 # Cohort files (SECURITY.md #31), refused unread above this. The demo file weighs 1,296 bytes
 # per student (33,705 / 26), so 64,000 students take at most 79 MiB (a 64,000-student file
 # built from it: 61 MiB); 128 MiB leaves a 60 % margin. Memory: docs/deploy.md § 9.
@@ -273,6 +295,23 @@ PUBLIC_BASE_URL = os.environ.get("DJANGO_PUBLIC_BASE_URL", "").strip() or (
     f"http://127.0.0.1:{os.environ.get('PORT', '').strip() or '8000'}" if DEBUG else ""
 )
 
+# PAdES signatures of certificates, attestations and relevés (lib/signing.py; docs/deploy.md
+# « Signature des documents »). The key and its passphrase stay in files and the environment:
+# never in the database, never in a log. Without a PKCS#12, DEBUG signs with a demo key
+# generated once in SIGNING_DEMO_DIR; production refuses to sign and check --deploy fails.
+SIGNING_PKCS12_PATH = os.environ.get("DJANGO_SIGNING_PKCS12", "").strip()
+SIGNING_PASSPHRASE = os.environ.get("DJANGO_SIGNING_PASSPHRASE", "")
+# A file holding the passphrase (a systemd credential, %d/…); read at signing, wins when set.
+SIGNING_PASSPHRASE_FILE = os.environ.get("DJANGO_SIGNING_PASSPHRASE_FILE", "").strip()
+# Certificates of the previous keys (PEM or DER files): documents signed before a rotation
+# still verify.
+SIGNING_PREVIOUS_CERTIFICATES = env_list("DJANGO_SIGNING_PREVIOUS_CERTIFICATES")
+# RFC 3161 timestamp authority (PAdES B-T); empty: no timestamp (the demo).
+SIGNING_TSA_URL = os.environ.get("DJANGO_SIGNING_TSA_URL", "").strip()
+SIGNING_DEMO_DIR = Path(
+    os.environ.get("DJANGO_SIGNING_DEMO_DIR", "").strip() or PRIVATE_STORAGE_ROOT / "signing"
+)
+
 # Security headers. Inline scripts are forbidden: every script is a static file.
 SECURE_CSP = {
     "default-src": [CSP.SELF],
@@ -294,23 +333,6 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 8 * 3600
-
-# PAdES signatures of certificates, attestations and relevés (lib/signing.py; docs/deploy.md
-# « Signature des documents »). The key and its passphrase stay in files and the environment:
-# never in the database, never in a log. Without a PKCS#12, DEBUG signs with a demo key
-# generated once in SIGNING_DEMO_DIR; production refuses to sign and check --deploy fails.
-SIGNING_PKCS12_PATH = os.environ.get("DJANGO_SIGNING_PKCS12", "").strip()
-SIGNING_PASSPHRASE = os.environ.get("DJANGO_SIGNING_PASSPHRASE", "")
-# A file holding the passphrase (a systemd credential, %d/…); read at signing, wins when set.
-SIGNING_PASSPHRASE_FILE = os.environ.get("DJANGO_SIGNING_PASSPHRASE_FILE", "").strip()
-# Certificates of the previous keys (PEM or DER files): documents signed before a rotation
-# still verify.
-SIGNING_PREVIOUS_CERTIFICATES = env_list("DJANGO_SIGNING_PREVIOUS_CERTIFICATES")
-# RFC 3161 timestamp authority (PAdES B-T); empty: no timestamp (the demo).
-SIGNING_TSA_URL = os.environ.get("DJANGO_SIGNING_TSA_URL", "").strip()
-SIGNING_DEMO_DIR = Path(
-    os.environ.get("DJANGO_SIGNING_DEMO_DIR", "").strip() or PRIVATE_STORAGE_ROOT / "signing"
-)
 
 # HTTPS on by default as soon as DEBUG is off (behind a TLS-terminating proxy).
 HTTPS = env_bool("DJANGO_HTTPS", not DEBUG)

@@ -20,6 +20,8 @@ FAMILY_LABELS = {
     "jury": _("Jury"),
     "messages": _("Messages"),
     "planning": _("Planning"),
+    "rgpd": _("Données personnelles"),
+    "retention": _("Conservation"),
     "staff": _("Enseignants"),
 }
 

@@ -5,6 +5,7 @@ session → 404); a user who teaches nothing gets 403.
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
@@ -330,21 +331,32 @@ def private_file_response(document: FieldFile, *, stem: str) -> FileResponse:
     return response
 
 
+def purged_response(request: HttpRequest, purged_at: datetime) -> HttpResponse:
+    """410: the retention purge deleted the file (attendance/retention.py), said in French."""
+    return render(
+        request, "attendance/justification_purged.html", {"purged_at": purged_at}, status=410
+    )
+
+
 @login_required
-def justification_document(request: HttpRequest, attendance_id: int) -> FileResponse:
+def justification_document(request: HttpRequest, attendance_id: int) -> HttpResponse:
     """The justification file: staff of that UE, registrars and the student only (else 404)."""
     attendance = get_object_or_404(selectors.attendance_visible_to(request.user), pk=attendance_id)
+    if attendance.purged_at is not None:
+        return purged_response(request, attendance.purged_at)
     return private_file_response(
         attendance.justification_document, stem=f"justificatif-{attendance.pk}"
     )
 
 
 @login_required
-def justification_request_document(request: HttpRequest, request_id: int) -> FileResponse:
+def justification_request_document(request: HttpRequest, request_id: int) -> HttpResponse:
     """The file a student sent: that student, the UE's teachers and registrars (else 404)."""
     item: JustificationRequest = get_object_or_404(
         selectors.justification_requests_visible_to(request.user), pk=request_id
     )
+    if item.purged_at is not None:
+        return purged_response(request, item.purged_at)
     return private_file_response(item.document, stem=f"justificatif-demande-{item.pk}")
 
 
