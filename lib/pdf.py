@@ -1,4 +1,4 @@
-"""The one module that imports WeasyPrint: HTML templates to PDF/A-3b bytes.
+"""The one module that imports WeasyPrint: HTML templates to PDF/A-3a bytes (tagged).
 
 Resources are served only from the project's bundled static files: no ``file:`` URL, no
 network, no ``..`` (SECURITY.md #9: WeasyPrint's default fetcher would embed any local file).
@@ -7,6 +7,21 @@ long-lived process (measured about 0.3 MB a render) and is slower. The shared st
 (``static/css/pdf.css`` and its three ``@font-face`` fonts) is parsed once per process and the
 fetcher built once (each ``URLFetcher`` builds a TLS context: 40 ms): a certificate's render
 is then mostly layout (``bench/certificates.py`` prints the figures).
+
+Where a certificate's CPU goes (issue 11, ``bench/pdf_phases.py``; 2 cores, load average 5,
+median 125 ms): layout 36 %, draw 17 %, style cascade 17 % (of which parsing the template's
+inline ``<style>``, which WeasyPrint redoes on every render, 5 %), box tree 8 %, QR code 7 %
+(segno's mask search), PDF serialisation and compression 6 %, HTML parsing 4 %, font
+subsetting 2 %, tagging 1 %, XMP metadata 0.3 %, Django template 1 %. The trap to avoid in a
+template: a ``display: table`` box positioned (absolute, fixed, float) with only ``left`` or
+``right`` set — its wrapper's width is then shrink-to-fit, and WeasyPrint measures every word
+of the table first, ``table-layout: fixed`` or not (the certificate's ``.verify`` box: 22 %,
+224 → 171 ms once both are set). Measured and not kept (no gain beyond the noise, interleaved
+A/B of 30–60 renders): fonts pre-subset with pyftsubset (static/fonts/README.md); WeasyPrint's
+``hinting`` (+7 ms, 18 → 28 KB) and ``full_fonts`` (×2.7 the time, 450 KB); garbage collector
+settings (``gc.freeze``, thresholds, pause during a render); literal colours instead of CSS
+variables in pdf.css; the template's styles as a cached stylesheet (which would also move them
+from the author to the user origin, where pdf.css's more specific rules would win).
 """
 
 import logging
