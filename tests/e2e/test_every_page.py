@@ -67,7 +67,7 @@ SIGNED_IN = {"home", "password_change", "password_change_done"}  # any signed-in
 # Not pages of the portal: files (PDF, calendar, exports, JSON, justification documents),
 # the language switch (a POST endpoint) and Django's admin (its own third-party interface).
 NOT_PAGES = re.compile(
-    r"(\.pdf|\.ics|\.json|\.<str:fmt>|/fichier/)$|^(admin/|i18n/)|^justificatifs/<int:attendance_id>/$"
+    r"(\.pdf|\.ics|\.json|\.zip|\.<str:fmt>|/fichier/)$|^(admin/|i18n/)|^justificatifs/<int:attendance_id>/$"
 )
 # Staff pages outside /enseignant/ and /scolarite/: the review of a student's justification
 # and the messages (a teacher writes to their UE, the registrar to any audience).
@@ -120,6 +120,7 @@ EXPECTED = {
         "certification:student-documents",
         "enrolment:student-enrolment",
         "enrolment:student-profile",
+        "certification:student-personal-data",
         "password_change",
     },
     "teacher": {
@@ -140,6 +141,7 @@ EXPECTED = {
         "enrolment:registrar-enrolments",
         "enrolment:registrar-enrol",
         "enrolment:registrar-enrolment",
+        "certification:registrar-personal-data",
         "certification:registrar-juries",
         "certification:registrar-jury",
         "certification:registrar-jury-student",
@@ -313,6 +315,7 @@ def _past_cohort(public_url: str) -> tuple[dict[str, Role], Any]:
                 ],
                 "payment_id": [Payment.objects.filter(enrolment=good).first().pk],
                 "session_id": [held[1].pk],
+                "student_id": [good.student.pk],
             },
         ),
     }
