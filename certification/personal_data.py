@@ -30,6 +30,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy, override
 
 from attendance.models import Attendance, CalendarFeed, JustificationRequest, Session
 from enrolment import audit
@@ -593,23 +595,24 @@ def _sign_ins(user: User) -> dict[str, Any]:
     }
 
 
-Section = tuple[str, str, Callable[[_Build], Any]]
+# Labels translated where they are shown (the pages); the archive is written in French.
+Section = tuple[str, Promise, Callable[[_Build], Any]]
 # (key in donnees.json, what the progress says, collector): one step each.
 SECTIONS: list[Section] = [
-    ("identite", "Identité et compte", _identity),
-    ("inscriptions", "Inscriptions, historique et frais", _enrolments),
-    ("assiduite", "Séances et assiduité", _attendance),
-    ("justificatifs", "Justificatifs d'absence", _justifications),
-    ("notes", "Notes publiées, résultats et jury", _grades),
-    ("documents", "Documents délivrés", _documents),
-    ("messages", "Messages et notifications", _messages),
-    ("journal", "Journal et connexions", _journal),
+    ("identite", gettext_lazy("Identité et compte"), _identity),
+    ("inscriptions", gettext_lazy("Inscriptions, historique et frais"), _enrolments),
+    ("assiduite", gettext_lazy("Séances et assiduité"), _attendance),
+    ("justificatifs", gettext_lazy("Justificatifs d'absence"), _justifications),
+    ("notes", gettext_lazy("Notes publiées, résultats et jury"), _grades),
+    ("documents", gettext_lazy("Documents délivrés"), _documents),
+    ("messages", gettext_lazy("Messages et notifications"), _messages),
+    ("journal", gettext_lazy("Journal et connexions"), _journal),
 ]
 
 
 def section_label(step: int) -> str:
     """The section being prepared when ``step`` are done (« Séances et assiduité »)."""
-    return SECTIONS[min(step, len(SECTIONS) - 1)][1]
+    return str(SECTIONS[min(step, len(SECTIONS) - 1)][1])
 
 
 def _json_default(value: object) -> str:
@@ -702,17 +705,18 @@ def _write_zip(export: PersonalDataExport, out: Any) -> None:
             PersonalDataExport.objects.filter(pk=export.pk).update(steps_done=step)
         text = json.dumps(data, ensure_ascii=False, indent=2, default=_json_default)
         archive.writestr("donnees.json", text.encode("utf-8"))
-        readme = render_to_string(
-            "certification/personal_data/lisezmoi.txt",
-            {
-                "student": student,
-                "generated": generated,
-                "export": export,
-                "sections": [label for _key, label, _c in SECTIONS],
-                "files": b.files,
-                "hours": settings.PERSONAL_DATA_EXPORT_HOURS,
-            },
-        )
+        with override("fr"):  # the archive speaks French, whatever the page's language
+            readme = render_to_string(
+                "certification/personal_data/lisezmoi.txt",
+                {
+                    "student": student,
+                    "generated": generated,
+                    "export": export,
+                    "sections": [str(label) for _key, label, _c in SECTIONS],
+                    "files": b.files,
+                    "hours": settings.PERSONAL_DATA_EXPORT_HOURS,
+                },
+            )
         archive.writestr("LISEZMOI.txt", readme.encode("utf-8"))
 
 
