@@ -55,23 +55,10 @@ def main() -> None:
     from weasyprint import HTML
     from weasyprint.text.fonts import FontConfiguration
 
-    from enrolment.documents import ProgrammeInfo, ScolariteCertificate, StudentIdentity, UELine
     from lib import pdf
+    from tests.pdf_builders import scolarite_certificate
 
-    certificate = ScolariteCertificate(
-        reference="SCOL-CS2600A-2024-2025-2400017",
-        student=StudentIdentity("2400017", "Léa", "Dupont", dt.date(1991, 3, 14)),
-        programme=ProgrammeInfo(
-            "CS2600A",
-            "Certificat de spécialisation Innovations sociales – ESS",
-            "Bac+4",
-            "EPN12 Santé-Solidarité",
-            "2024-2025",
-        ),
-        status_label="Inscrit·e",
-        ues=(UELine("RSV206", "Mutations de l'ESS", 8),),
-        issued_on=dt.date(2026, 11, 27),
-    )
+    certificate = scolarite_certificate()
     context = {"certificate": certificate}
     html = render_to_string(
         "enrolment/pdf/scolarite.html",

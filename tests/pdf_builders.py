@@ -1,4 +1,5 @@
-"""A student with something in every PDF: shared by the document tests and bench/pdfs.py."""
+"""A student with something in every PDF, and a certificat de scolarité built in memory: shared
+by the document tests and the PDF benchmarks (bench/pdfs.py, bench/pdf_memory.py)."""
 
 import datetime as dt
 from dataclasses import dataclass
@@ -6,6 +7,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from attendance.models import Session
+from enrolment.documents import ProgrammeInfo, ScolariteCertificate, StudentIdentity, UELine
 from enrolment.models import UE, Enrolment, ProgrammeYear
 from grading.models import Assessment, Grade
 from tests.factories import (
@@ -153,3 +155,20 @@ def structure_roles(data: bytes) -> dict[str, int]:
 
     walk(PdfReader(BytesIO(data)).trailer["/Root"]["/StructTreeRoot"]["/K"])
     return counts
+
+
+def scolarite_certificate(last_name: str = "Dupont") -> ScolariteCertificate:
+    return ScolariteCertificate(
+        reference="SCOL-CS2600A-2024-2025-2400017",
+        student=StudentIdentity("2400017", "Léa", last_name, dt.date(1991, 3, 14)),
+        programme=ProgrammeInfo(
+            "CS2600A",
+            "Certificat de spécialisation Innovations sociales – ESS",
+            "Bac+4",
+            "EPN12 Santé-Solidarité",
+            "2024-2025",
+        ),
+        status_label="Inscrit·e",
+        ues=(UELine("RSV206", "Mutations de l'ESS", 8),),
+        issued_on=dt.date(2026, 11, 27),
+    )

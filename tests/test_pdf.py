@@ -1,7 +1,6 @@
 """The PDF foundation (lib/pdf.py, lib/downloads.py): what a PDF may fetch, what it
 carries (tagged PDF/A-3a, metadata) and that a long-lived process does not keep growing."""
 
-import datetime as dt
 import zlib
 from io import BytesIO
 
@@ -9,35 +8,19 @@ import pytest
 from pypdf import PdfReader
 from weasyprint.urls import URLFetchingError
 
-from enrolment.documents import ProgrammeInfo, ScolariteCertificate, StudentIdentity, UELine
 from lib import pdf
 from lib.downloads import ascii_filename, pdf_response
-from tests.pdf_builders import document_case, pdf_text, structure_roles
+from tests.pdf_builders import document_case, pdf_text, scolarite_certificate, structure_roles
 
 EVIL = '<link rel="attachment" href="file:///etc/passwd">'
 BASE = pdf.BASE_URL.rstrip("/")
 
 
-def certificate(last_name: str = "Dupont") -> ScolariteCertificate:
-    return ScolariteCertificate(
-        reference="SCOL-CS2600A-2024-2025-2400017",
-        student=StudentIdentity("2400017", "Léa", last_name, dt.date(1991, 3, 14)),
-        programme=ProgrammeInfo(
-            "CS2600A",
-            "Certificat de spécialisation Innovations sociales – ESS",
-            "Bac+4",
-            "EPN12 Santé-Solidarité",
-            "2024-2025",
-        ),
-        status_label="Inscrit·e",
-        ues=(UELine("RSV206", "Mutations de l'ESS", 8),),
-        issued_on=dt.date(2026, 11, 27),
-    )
-
-
 def render(last_name: str = "Dupont") -> bytes:
     return pdf.render_pdf(
-        "enrolment/pdf/scolarite.html", {"certificate": certificate(last_name)}, title="Essai"
+        "enrolment/pdf/scolarite.html",
+        {"certificate": scolarite_certificate(last_name)},
+        title="Essai",
     )
 
 
