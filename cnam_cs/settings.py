@@ -358,5 +358,9 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         "weasyprint": {"level": "ERROR"},
         "fontTools": {"level": "ERROR"},
+        # pyHanko logs a warning with a traceback for every signature it cannot trust: on
+        # /verifier/ that is any upload signed by another key (lib.signing says so in words).
+        "pyhanko": {"level": "ERROR"},
+        "pyhanko_certvalidator": {"level": "ERROR"},
     },
 }
