@@ -24,13 +24,15 @@ This module imports no app: it knows nothing of certificates or grades.
 """
 
 import asyncio
+import fcntl
 import hashlib
 import logging
 import os
 import secrets
 import threading
-from collections.abc import Coroutine, Iterable
+from collections.abc import Coroutine, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from io import BytesIO
@@ -261,15 +263,25 @@ def ensure_demo_key() -> Path:
     """The demo PKCS#12, generated once under ``SIGNING_DEMO_DIR`` (passphrase beside it)."""
     folder = Path(settings.SIGNING_DEMO_DIR)
     p12, passphrase_file = folder / "demo.p12", folder / "demo.passphrase"
-    with _cache_lock:
+    # Other processes may start at the same moment (scripts/run: the server and its workers):
+    # one generates, the others wait and find the pair (never a key with another passphrase).
+    with _cache_lock, _folder_lock(folder):
         if p12.is_file() and passphrase_file.is_file():
             return p12
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         passphrase = secrets.token_urlsafe(32)
         write_private(passphrase_file, passphrase.encode())
         generate_self_signed(p12, subject=DEMO_SUBJECT, passphrase=passphrase)
     logger.warning("Demo signing certificate « %s » generated: %s", DEMO_SUBJECT, p12)
     return p12
+
+
+@contextmanager
+def _folder_lock(folder: Path) -> Iterator[None]:
+    """An exclusive lock between processes on ``folder`` (created 0700 if need be)."""
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with open(folder / ".lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
 
 
 def warm_up() -> None:

@@ -9,7 +9,9 @@ import asyncio
 import datetime as dt
 import hashlib
 import logging
+import multiprocessing
 import re
+import socket
 import stat
 import threading
 from collections.abc import Iterator
@@ -56,7 +58,6 @@ from tests.conftest import SigningKeys
 from tests.test_pdf import render
 
 BOX = SignatureBox(page=-1, box=(340, 40, 560, 90))
-TSA_PORT = 8611  # helper A1's range; the timestamp authority of one test
 
 
 @pytest.fixture(scope="module")
@@ -301,10 +302,11 @@ def tsa_url() -> Iterator[str]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", TSA_PORT), Handler)
+    # Port 0: the system picks a free one (the SQLite and PostgreSQL suites run side by side).
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{TSA_PORT}/tsa"
+    yield f"http://127.0.0.1:{server.server_address[1]}/tsa"
     server.shutdown()
     server.server_close()
 
@@ -322,8 +324,15 @@ def test_timestamp_authority_makes_a_timestamped_signature(
     assert abs(found.signed_at - timezone.now()) < dt.timedelta(minutes=1)
 
 
+def _closed_port() -> int:
+    """A loopback port nothing listens on: one the system just gave and took back."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 def test_unreachable_timestamp_authority_refuses_to_sign(unsigned: bytes, settings: Any) -> None:
-    settings.SIGNING_TSA_URL = f"http://127.0.0.1:{TSA_PORT + 1}/nobody"
+    settings.SIGNING_TSA_URL = f"http://127.0.0.1:{_closed_port()}/nobody"
 
     with pytest.raises(Exception, match="horodatage"):
         sign_pdf(unsigned, reason="Certificat délivré")
@@ -437,6 +446,26 @@ def test_deploy_check_passes_with_a_good_key(settings: Any) -> None:
     settings.DEBUG = False
 
     assert signing_key_check(None) == []
+
+
+def _demo_key_in_another_process(_: int) -> str:
+    return str(signing.ensure_demo_key())
+
+
+def test_processes_starting_together_end_with_one_demo_key_and_its_passphrase(
+    settings: Any, tmp_path: Path
+) -> None:
+    """scripts/run starts the server and two workers at once on a first run: each may find no
+    key; one must make it while the others wait, or a key would not open with the passphrase."""
+    settings.SIGNING_DEMO_DIR = tmp_path / "signing"
+    with multiprocessing.get_context("fork").Pool(4) as pool:
+        made = set(pool.map(_demo_key_in_another_process, range(4)))
+
+    p12 = tmp_path / "signing" / "demo.p12"
+    assert made == {str(p12)}
+    passphrase = (tmp_path / "signing" / "demo.passphrase").read_text(encoding="utf-8")
+    subject = certificate_of(p12, passphrase).subject  # opens with the passphrase beside it
+    assert subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == DEMO_SUBJECT
 
 
 def test_demo_key_is_generated_once_private_and_says_demo(unsigned: bytes, settings: Any) -> None:
