@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from enrolment.freeze import SESSIONS_FROZEN, refusal
 from enrolment.validators import check_free_text
+from lib.admin import ReadOnlyAdmin
 from lib.formats import long_date
 
 from . import models, services
@@ -167,7 +168,7 @@ class CalendarFeedAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.JustificationRequest)
-class JustificationRequestAdmin(_PurgeNoteMixin, admin.ModelAdmin):
+class JustificationRequestAdmin(_PurgeNoteMixin, ReadOnlyAdmin):
     """Read-only: students send requests from their pages, the UE's teachers and registrars
     decide on the staff pages (through the services, which respect the jury's freeze)."""
 
@@ -184,12 +185,3 @@ class JustificationRequestAdmin(_PurgeNoteMixin, admin.ModelAdmin):
         "attendance__enrolment__student",
         "decided_by",
     ]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

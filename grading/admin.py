@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from enrolment.freeze import ASSESSMENTS_FROZEN, ensure_open, is_frozen, refusal
 from enrolment.validators import check_free_text
+from lib.admin import ReadOnlyAdmin
 from lib.forms import decimal_overrides
 
 from . import rules
@@ -189,15 +190,6 @@ class GradeAdmin(admin.ModelAdmin):
 
 
 @admin.register(GradeHistory)
-class GradeHistoryAdmin(admin.ModelAdmin):
+class GradeHistoryAdmin(ReadOnlyAdmin):
     list_display = ["grade", "at", "by", "source", "action", "old_value", "new_value", "reason"]
     list_filter = ["source", "action"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
