@@ -317,22 +317,13 @@ def _session_line(s: Session, a: Attendance | None) -> dict[str, Any]:
 def _attendance(b: _Build) -> list[dict[str, Any]]:
     out = []
     for e in b.enrolments:
-        rows = {a.session_id: a for a in Attendance.objects.filter(enrolment=e)}
+        marks = Attendance.objects.filter(enrolment=e).select_related("session__ue")
+        rows = {a.session_id: a for a in marks.order_by("session__start", "pk")}
         sessions = Session.objects.filter(ue__enrolments=e).select_related("ue")
-        out.append(
-            _py(e)
-            | {
-                "seances": [
-                    _session_line(s, rows.get(s.pk)) for s in sessions.order_by("start", "pk")
-                ],
-                "lignes_hors_de_vos_ue": [
-                    _session_line(a.session, a)
-                    for a in Attendance.objects.filter(enrolment=e)
-                    .exclude(session__ue__enrolments=e)
-                    .select_related("session__ue")
-                ],
-            }
-        )
+        listed = [_session_line(s, rows.pop(s.pk, None)) for s in sessions.order_by("start", "pk")]
+        # Marks left: sessions of a UE the enrolment no longer has.
+        others = [_session_line(a.session, a) for a in rows.values()]
+        out.append(_py(e) | {"seances": listed, "lignes_hors_de_vos_ue": others})
     return out
 
 

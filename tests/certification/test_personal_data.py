@@ -134,6 +134,16 @@ def test_the_zip_holds_the_json_with_every_section_the_readme_and_the_justificat
     assert justification in readme
 
 
+def test_attendance_of_a_ue_the_enrolment_no_longer_has_is_listed_apart(world):
+    world["mine"].ues.remove(world["cohort"].rsv206)
+
+    [attendance] = _data(_built(world["me"]))["assiduite"]
+
+    assert attendance["seances"] == []
+    [line] = attendance["lignes_hors_de_vos_ue"]
+    assert (line["presence"], line["motif"]) == ("absent", "Rendez-vous médical")
+
+
 def test_a_draft_grade_is_never_exported(world):
     data = _data(_built(world["me"]))
     [enrolment] = data["notes"]
