@@ -23,6 +23,9 @@ from .rules import ReasonCode, StudentResult, attestation_available, jury_decisi
 from .selectors import EnrolmentResult, ResultRow, enrolment_result, latest_jury
 
 # French on the PV (a frozen legal record); marked so that pages can translate them.
+# The reason the attestation de réussite's signature records (its download and the RGPD export).
+ATTESTATION_SIGNATURE_REASON = "Attestation de réussite"
+
 UE_STATUS_LABELS = {
     UEStatus.VALIDATED.value: gettext_noop("validée"),
     UEStatus.FAILED.value: gettext_noop("non validée"),

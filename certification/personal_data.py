@@ -490,8 +490,7 @@ def _rendered(b: _Build) -> list[dict[str, Any]]:
                 "grading/pdf/transcript.html",
                 {"transcript": document},
                 title=f"Relevé de notes — {document.student.full_name}",
-                # As its page: signed once final (after the jury), not while provisional.
-                reason=None if document.provisional else "Relevé de notes définitif",
+                reason=document.signature_reason,  # as its page signs it
             )
             line["fichier"] = b.add_file(f"documents/releve-de-notes-{py}.pdf", data)
             line["signe"] = signed
@@ -505,7 +504,7 @@ def _rendered(b: _Build) -> list[dict[str, Any]]:
                 "certification/pdf/attestation.html",
                 documents.attestation_context(e),
                 title="Attestation de réussite",
-                reason="Attestation de réussite",
+                reason=documents.ATTESTATION_SIGNATURE_REASON,
             )
             line["fichier"] = b.add_file(f"documents/attestation-de-reussite-{py}.pdf", data)
             line["signe"] = signed

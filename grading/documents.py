@@ -44,6 +44,12 @@ class Transcript:
     jury_decision: str  # "" while provisional
     issued_on: dt.date
 
+    @property
+    def signature_reason(self) -> str | None:
+        """Final once the jury has deliberated (``frozen_at``): signed with this reason.
+        Before, it is provisional, says so on every page, and is not signed."""
+        return None if self.provisional else "Relevé de notes définitif"
+
 
 def jury_has_deliberated(programme_year_id: int) -> bool:
     """True once the jury has deliberated (``frozen_at``, set by certification's deliberation)."""

@@ -50,7 +50,7 @@ def attestation_pdf(request: HttpRequest, enrolment_id: int) -> HttpResponse:
         context=documents.attestation_context(enrolment),
         title="Attestation de réussite",
         filename=f"attestation-{py.programme.code}-{py.year}-{enrolment.student.number}.pdf",
-        signature_reason="Attestation de réussite",
+        signature_reason=documents.ATTESTATION_SIGNATURE_REASON,
     )
 
 

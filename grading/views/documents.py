@@ -22,9 +22,7 @@ def transcript_pdf(request: HttpRequest, enrolment_id: int) -> HttpResponse:
         context={"transcript": document},
         title=_("Relevé de notes — %(name)s") % {"name": document.student.full_name},
         filename=f"releve-de-notes-{document.student.number}",
-        # Final once the jury has deliberated (``frozen_at``): signed. Before, it is
-        # provisional, says so on every page, and is not signed.
-        signature_reason=None if document.provisional else "Relevé de notes définitif",
+        signature_reason=document.signature_reason,
     )
 
 
