@@ -40,7 +40,6 @@ from pathlib import Path
 from typing import Any
 
 from asn1crypto import keys as asn1_keys  # type: ignore[import-untyped]
-from asn1crypto import tsp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -67,6 +66,7 @@ from pyhanko.sign.fields import MDPPerm, SigFieldSpec, SigSeedSubFilter
 from pyhanko.sign.signers import PdfSignatureMetadata, PdfSigner, SimpleSigner
 from pyhanko.sign.signers.pdf_signer import PdfSigningSession
 from pyhanko.sign.timestamps import TimeStamper, TimestampRequestError
+from pyhanko.sign.timestamps.aiohttp_client import HTTPTimeStamper
 from pyhanko.sign.validation import EmbeddedPdfSignature, async_validate_pdf_signature
 from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverageLevel
 from pyhanko.stamp import TextStampStyle
@@ -184,11 +184,16 @@ def sign_pdf(
     writer = IncrementalPdfFileWriter(BytesIO(pdf))
     _align_producer(writer)
     text = {"signatory": signatory, "when": _when(signed_at)}
-    output = _run(
-        signer.async_sign_pdf(
-            writer, bytes_reserved=_reserved_bytes(keys), appearance_text_params=text
+    try:
+        output = _run(
+            signer.async_sign_pdf(
+                writer, bytes_reserved=_reserved_bytes(keys), appearance_text_params=text
+            )
         )
-    )
+    except TimestampRequestError as error:  # the document is not issued unsigned
+        raise TimestampRequestError(
+            "Autorité d'horodatage injoignable ou réponse invalide (DJANGO_SIGNING_TSA_URL)."
+        ) from error
     return bytes(output.getvalue())
 
 
@@ -446,7 +451,7 @@ def _load(path: Path, passphrase: str) -> _Keys:
         certificate=_asn1(certificate),
         chain=tuple(_asn1(c) for c in chain),
         previous=tuple(previous),
-        timestamper=_UrllibTimeStamper(url) if url else None,
+        timestamper=HTTPTimeStamper(url, timeout=TSA_TIMEOUT_SECONDS) if url else None,
     )
 
 
@@ -650,34 +655,6 @@ def _when(moment: datetime) -> str:
 def _in_french(moment: datetime) -> str:
     with translation.override("fr"):
         return long_date(moment)
-
-
-class _UrllibTimeStamper(TimeStamper):
-    """An RFC 3161 client over the standard library (pyHanko's own needs aiohttp or
-    requests, which the portal does not install)."""
-
-    def __init__(self, url: str) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
-        self.url = url
-
-    async def async_request_tsa_response(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp:
-        return await asyncio.to_thread(self._post, req.dump())
-
-    def _post(self, body: bytes) -> tsp.TimeStampResp:
-        from urllib.request import Request, urlopen
-
-        request = Request(  # noqa: S310 — the URL is the operator's setting, http(s) only
-            self.url, data=body, headers={"Content-Type": "application/timestamp-query"}
-        )
-        if not self.url.startswith(("https://", "http://")):
-            raise TimestampRequestError("DJANGO_SIGNING_TSA_URL n'est pas une adresse http(s).")
-        try:
-            with urlopen(request, timeout=TSA_TIMEOUT_SECONDS) as response:  # noqa: S310
-                if response.headers.get("Content-Type") != "application/timestamp-reply":
-                    raise TimestampRequestError("Réponse malformée de l'autorité d'horodatage.")
-                return tsp.TimeStampResp.load(response.read())
-        except OSError as error:
-            raise TimestampRequestError("Autorité d'horodatage injoignable.") from error
 
 
 # ---------------------------------------------------------------------------------------------
