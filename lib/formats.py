@@ -68,6 +68,12 @@ def long_date(value: dt.date, fmt: str = "j F Y") -> str:
     return date_format(value, fmt)
 
 
+def long_date_hour(value: dt.datetime) -> str:
+    """« 1er décembre 2026 à 18 h 05 », as the convocations write a time in French; English
+    "1 December 2026, 18:05" (via the catalogue)."""
+    return long_date(value, pgettext("date and time", "j F Y à G \\h i"))
+
+
 def long_datetime(value: dt.datetime) -> str:
     """« 1er juillet 2024 à 14:00 »; English "1 July 2024 at 14:00" (via the catalogue)."""
     value = _local(value)

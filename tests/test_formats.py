@@ -79,6 +79,14 @@ def test_french_date_and_time_join_with_a():
         )
 
 
+def test_date_and_hour_as_the_convocations_write_them():
+    moment = dt.datetime(2026, 12, 1, 17, 5, tzinfo=dt.UTC)  # 18:05 in Paris (winter)
+    with translation.override("fr"):
+        assert formats.long_date_hour(moment) == "1er décembre 2026 à 18 h 05"
+    with translation.override("en"):
+        assert formats.long_date_hour(moment) == "1 December 2026, 18:05"
+
+
 def test_template_filters():
     template = Template(
         "{% load cnam_format %}{{ day|long_date }} · {{ day|long_date:'l j F' }} · "

@@ -14,11 +14,10 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
 
 from enrolment.access import registrar_required, student_context, student_required
 from enrolment.models import StudentProfile
-from lib.formats import long_date
+from lib.formats import long_date_hour
 
 from .. import tasks
 from ..models import PersonalDataExport
@@ -67,10 +66,7 @@ class ExportState:
 
 
 def _when(moment: dt.datetime | None) -> str:
-    """« 1er décembre 2026 à 18 h 05 » (French typography, as the convocations say it)."""
-    if moment is None:
-        return ""
-    return long_date(moment, pgettext("date and time", "j F Y à G \\h i"))
+    return "" if moment is None else long_date_hour(moment)
 
 
 def _state(export: PersonalDataExport) -> ExportState:

@@ -4,9 +4,8 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import URLPattern, path
-from django.utils.translation import pgettext
 
-from lib.formats import long_date
+from lib.formats import long_date_hour
 
 from .. import journal
 from ..access import registrar_required
@@ -26,12 +25,10 @@ def journal_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(
         journal.journal_entries(programme_year_id=programme_year_id, family=family), PER_PAGE
     ).get_page(request.GET.get("page"))
-    # « 30 novembre 2026 à 14 h 05 », as the student's convocations write it.
-    when = pgettext("date and time", "j F Y à G \\h i")
     rows = [
         (
             entry,
-            long_date(entry.at, when),
+            long_date_hour(entry.at),
             str(journal.FAMILY_LABELS.get(journal.family_of(entry.action), "")),
         )
         for entry in page.object_list
