@@ -55,7 +55,7 @@ from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
 from pyhanko.keys import load_certs_from_pemder
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.font.api import FontEngineFactory
-from pyhanko.pdf_utils.font.opentype import GlyphAccumulator
+from pyhanko.pdf_utils.font.opentype import CIDFont, CIDFontType2, GlyphAccumulator
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.layout import AxisAlignment, Margins, SimpleBoxLayoutRule
 from pyhanko.pdf_utils.metadata.model import VENDOR
@@ -617,10 +617,62 @@ def _latin_font_bytes() -> bytes:
         return _latin_font
 
 
-class _ThousandthsGlyphAccumulator(GlyphAccumulator):
-    """pyHanko 0.38 writes the CID font's /W widths in the font's own units (2048 an em for
-    Liberation Sans) where PDF wants thousandths of an em: readers then space every glyph
-    twice too wide and the text runs out of the box. The widths are scaled on writing."""
+# The embedded font program for a set of glyphs, compressed, once per process: pyHanko
+# subsets, saves and compresses the font again for every signature (3 tenths of its time). The
+# digits are always included, so that the set does not change with the date of signing.
+_ALWAYS_INCLUDED = "0123456789"
+_font_files: dict[tuple[int, ...], bytes] = {}
+
+
+class _KeptSubsetCIDFont(CIDFontType2):
+    """A TrueType CID font whose FontFile2 comes from ``_font_files`` when this glyph set was
+    embedded before in this process."""
+
+    def __init__(self, accumulator: "_LatinGlyphAccumulator", base: CIDFont) -> None:
+        super().__init__(accumulator.tt, base.name.split("+", 1)[1], base.subset_prefix)
+        self._accumulator = accumulator
+
+    def set_font_file(self, writer: Any) -> generic.IndirectObject:
+        key = self._accumulator.glyph_key()
+        with _cache_lock:
+            encoded = _font_files.get(key)
+        if encoded is None:
+            program = BytesIO()
+            self.tt_font.save(program)
+            stream = generic.StreamObject(stream_data=program.getvalue())
+            stream.compress()  # type: ignore[no-untyped-call]  # pyHanko: untyped
+            encoded = stream.encoded_data
+            with _cache_lock:
+                _font_files[key] = encoded
+        flate = generic.DictionaryObject(  # type: ignore[no-untyped-call]  # pyHanko: untyped
+            {generic.pdf_name("/Filter"): generic.pdf_name("/FlateDecode")}
+        )
+        reference = writer.add_object(generic.StreamObject(flate, encoded_data=encoded))
+        self._font_descriptor[generic.pdf_name("/FontFile2")] = reference
+        return reference  # type: ignore[no-any-return]
+
+
+class _LatinGlyphAccumulator(GlyphAccumulator):
+    """pyHanko's OpenType glyph accumulator with two corrections.
+
+    - pyHanko 0.38 writes the CID font's /W widths in the font's own units (2048 an em for
+      Liberation Sans) where PDF wants thousandths of an em: readers then space every glyph
+      twice too wide and the text runs out of the box. The widths are scaled on writing.
+    - The subset font program is made once per glyph set and process (``_font_files``)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.cidfont_obj = _KeptSubsetCIDFont(self, self.cidfont_obj)
+        self.shape(_ALWAYS_INCLUDED)
+
+    def glyph_key(self) -> tuple[int, ...]:
+        return tuple(sorted(self._glyphs))
+
+    def _extract_subset(self, options: Any = None) -> None:
+        with _cache_lock:
+            kept = self.glyph_key() in _font_files
+        if not kept:
+            super()._extract_subset(options)
 
     def prepare_write(self) -> None:
         if not self._write_prepared and self.units_per_em != 1000:
@@ -638,7 +690,7 @@ class _LatinFontFactory(FontEngineFactory):
     def create_font_engine(self, writer: Any, obj_stream: Any = None) -> GlyphAccumulator:
         if obj_stream is None and writer.stream_xrefs:
             obj_stream = writer.prepare_object_stream()
-        return _ThousandthsGlyphAccumulator(
+        return _LatinGlyphAccumulator(
             writer=writer,
             font_handle=BytesIO(_latin_font_bytes()),
             font_size=FONT_SIZE,

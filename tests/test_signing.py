@@ -32,6 +32,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from django.apps import apps
 from django.core.checks import Error, Tags, run_checks
 from django.utils import timezone
+from fontTools.ttLib import TTFont
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign.timestamps import DummyTimeStamper
@@ -571,6 +572,50 @@ def test_visible_signature_draws_with_an_embedded_font(unsigned: bytes) -> None:
         assert "LiberationSans" in str(font["/BaseFont"])
     assert [float(x) for x in widget["/Rect"]] == [340, 40, 560, 90]
     assert int(widget["/F"]) & 4  # printed: PDF/A forbids a hidden or non-printing widget
+
+
+def _drawn_font_program(data: bytes) -> TTFont:
+    (font,) = _fonts_of(_resolve(_signature_widget(data)["/AP"]["/N"]))
+    descendant = _resolve(font["/DescendantFonts"][0])
+    program = _resolve(_resolve(descendant["/FontDescriptor"])["/FontFile2"]).get_data()
+    return TTFont(BytesIO(program))
+
+
+def _missing_glyphs(font: TTFont, text: str) -> set[str]:
+    """The characters of ``text`` that the embedded font cannot draw: not in its character
+    map, or an empty outline (a composite glyph, « é », counts -1 contours)."""
+    cmap, glyphs = font.getBestCmap(), font["glyf"]
+    drawn = {c for c in text if ord(c) in cmap and glyphs[cmap[ord(c)]].numberOfContours != 0}
+    return {c for c in text if not c.isspace()} - drawn
+
+
+def test_each_signature_embeds_the_glyphs_it_draws(
+    unsigned: bytes, signing_keys: SigningKeys, settings: Any, tmp_path: Path
+) -> None:
+    """The font program is kept per glyph set: a later signature in the same process with
+    other letters (another signatory) embeds them, and one with the same letters reuses it."""
+    other_letters = tmp_path / "other-letters.p12"
+    generate_self_signed(other_letters, subject="Œuvre Wyz QJK", passphrase=signing_keys.passphrase)
+    first = sign_pdf(unsigned, reason="Certificat délivré", box=BOX)
+    use_key(settings, other_letters, signing_keys.passphrase)
+    second = sign_pdf(unsigned, reason="Certificat délivré", box=BOX)
+    use_key(settings, signing_keys.portal, signing_keys.passphrase)
+    third = sign_pdf(unsigned, reason="Certificat délivré", box=BOX)
+
+    assert (
+        _missing_glyphs(
+            _drawn_font_program(first),
+            "Signé électroniquement par Cnam EPN12 (tests) le 0123456789",
+        )
+        == set()
+    )
+    assert _missing_glyphs(_drawn_font_program(second), "Œuvre Wyz QJK 0123456789") == set()
+    assert _missing_glyphs(_drawn_font_program(first), "WQJKŒ") == {"W", "Q", "J", "K", "Œ"}
+    assert (
+        _missing_glyphs(_drawn_font_program(third), "Signé électroniquement par Cnam EPN12 (tests)")
+        == set()
+    )
+    assert verify_pdf(second).signatory == "Œuvre Wyz QJK"
 
 
 def test_signature_keeps_pdfa_3a(unsigned: bytes) -> None:
