@@ -39,17 +39,18 @@ def production_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     )
 
 
+# Reading a setting imports the settings module only (no django.setup(): the apps, and the
+# PDF and signing libraries they import, are not what is checked, and cost 2 s a process).
 PRINT_SETTINGS = """
 import json
-import django
 from django.conf import settings
-django.setup()
 print(json.dumps({name: getattr(settings, name) for name in %r}, default=str))
 """
 
 
 def settings_in_subprocess(env: dict[str, str], *names: str) -> dict[str, Any]:
-    """The named settings as the project computes them for `env`, read in a fresh process."""
+    """The named settings as the project computes them for `env`, read in a fresh process
+    (the settings module reads the environment once, when it is imported)."""
     result = subprocess.run(
         [sys.executable, "-c", PRINT_SETTINGS % (list(names),)],
         cwd=BASE_DIR,
