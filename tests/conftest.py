@@ -3,6 +3,7 @@
 Domain objects come from tests/factories.py, not from here.
 """
 
+import io
 import os
 
 # Playwright's sync API runs an event loop in the test thread; Django would otherwise refuse
@@ -10,6 +11,7 @@ import os
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,9 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django.core.management import call_command
+from django.db import transaction
+from django.test import override_settings
 from django.utils import translation
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
@@ -58,31 +63,6 @@ def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]
 
 
 @pytest.fixture(autouse=True)
-def _test_settings(settings: Any, tmp_path: Path) -> None:
-    """Every test: private files in its own folder and a fresh local cache.
-
-    The project's cache is a DatabaseCache (shared by app servers); tests use a LocMemCache so
-    that tests without database access can use the cache and none sees another's counters.
-    django-axes stays enabled (AXES_ENABLED is left alone). Mail needs nothing here: Django's
-    test environment (set up by pytest-django) already sends it to django.core.mail.outbox.
-    """
-    private_root = tmp_path / "private"
-    private_root.mkdir()
-    # A cheap hasher: Argon2 costs ~0.1 s per user created, and the project's own choice is
-    # checked on the settings module itself (tests/test_project.py).
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.PRIVATE_STORAGE_ROOT = private_root
-    settings.MEDIA_ROOT = private_root
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "cnam-cs-tests",
-        }
-    }
-    cache.clear()
-
-
-@pytest.fixture(autouse=True)
 def _french_outside_requests() -> Iterator[None]:
     """Every test starts in the portal's language: a request in English activates English in
     the thread and Django leaves it active, so a form built outside a request afterwards
@@ -115,13 +95,80 @@ def signing_keys(tmp_path_factory: pytest.TempPathFactory) -> SigningKeys:
     return keys
 
 
+def settings_for_tests(folder: Path, signing_keys: SigningKeys) -> dict[str, Any]:
+    """The settings every test runs with, its files under ``folder``.
+
+    - Private files in their own folder and a fresh local cache. The project's cache is a
+      DatabaseCache (shared by app servers); tests use a LocMemCache so that tests without
+      database access can use the cache and none sees another's counters.
+    - A cheap hasher: Argon2 costs ~0.1 s per user created, and the project's own choice is
+      checked on the settings module itself (tests/test_project.py).
+    - Signing with the session's portal key; no timestamp authority, no previous certificate;
+      a demo key, when a test asks for one, goes to its own folder.
+
+    django-axes stays enabled (AXES_ENABLED is left alone). Mail needs nothing here: Django's
+    test environment (set up by pytest-django) already sends it to django.core.mail.outbox.
+    """
+    private_root = folder / "private"
+    private_root.mkdir()
+    return {
+        "PASSWORD_HASHERS": ["django.contrib.auth.hashers.MD5PasswordHasher"],
+        "PRIVATE_STORAGE_ROOT": private_root,
+        "MEDIA_ROOT": private_root,
+        "CACHES": {
+            "default": {
+                "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                "LOCATION": "cnam-cs-tests",
+            }
+        },
+        "SIGNING_PKCS12_PATH": str(signing_keys.portal),
+        "SIGNING_PASSPHRASE": signing_keys.passphrase,
+        "SIGNING_PASSPHRASE_FILE": "",
+        "SIGNING_PREVIOUS_CERTIFICATES": [],
+        "SIGNING_TSA_URL": "",
+        "SIGNING_DEMO_DIR": folder / "signing-demo",
+    }
+
+
 @pytest.fixture(autouse=True)
-def _signing_key(settings: Any, signing_keys: SigningKeys, tmp_path: Path) -> None:
-    """Every test signs with the session's portal key; no timestamp authority, no previous
-    certificate; a demo key, when a test asks for one, goes to its own folder."""
-    settings.SIGNING_PKCS12_PATH = str(signing_keys.portal)
-    settings.SIGNING_PASSPHRASE = signing_keys.passphrase
-    settings.SIGNING_PASSPHRASE_FILE = ""
-    settings.SIGNING_PREVIOUS_CERTIFICATES = []
-    settings.SIGNING_TSA_URL = ""
-    settings.SIGNING_DEMO_DIR = tmp_path / "signing-demo"
+def _test_settings(settings: Any, signing_keys: SigningKeys, tmp_path: Path) -> None:
+    """Every test runs with ``settings_for_tests`` in its own temporary folder."""
+    for name, value in settings_for_tests(tmp_path, signing_keys).items():
+        setattr(settings, name, value)
+    cache.clear()
+
+
+@pytest.fixture(scope="module")
+def module_transaction(
+    django_db_setup: None,
+    django_db_blocker: Any,
+    signing_keys: SigningKeys,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[None]:
+    """An outer transaction around a module's tests, rolled back after its last one.
+
+    What a module-scoped fixture writes inside it is built once and shared by the module's
+    tests, each of which runs in a savepoint of it (as Django's ``TestCase.setUpTestData``):
+    a test's own writes are undone before the next one. Tests of the module that do not ask
+    for the data still see its rows once it is built: give it a year or a code of its own."""
+    with ExitStack() as stack:
+        stack.enter_context(django_db_blocker.unblock())
+        folder = tmp_path_factory.mktemp("module")
+        stack.enter_context(override_settings(**settings_for_tests(folder, signing_keys)))
+        cache.clear()
+        with transaction.atomic():
+            yield
+            transaction.set_rollback(True)
+
+
+@pytest.fixture(scope="module")
+def demo_database(module_transaction: None) -> Iterator[str]:
+    """``load_demo`` once for a module whose tests read what it gives (``module_transaction``);
+    its output. Speed only: certificates are stored without their PDF rendering (~0.3 s each)
+    nor signature."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("certification.services.render_pdf", lambda *a, **k: b"%PDF-1.7 demo")
+        patch.setattr("certification.services.sign_pdf", lambda pdf, **k: pdf)
+        out = io.StringIO()
+        call_command("load_demo", stdout=out)
+        yield out.getvalue()

@@ -1,14 +1,13 @@
 """What ``load_demo`` gives the year's set-up pages (issue 13, docs/demo.md): teachers on the
 sessions, make-up exams, an invited teacher with an assignment history, two messages sent, a
-student's e-mail choice, and 2025-2026 left for the walkthrough to open."""
+student's e-mail choice, and 2025-2026 left for the walkthrough to open. The demo is loaded once
+for the module (``demo_database``)."""
 
-import io
 from pathlib import Path
 
 import openpyxl
 import pytest
 from django.conf import settings
-from django.core.management import call_command
 
 from attendance.models import Session
 from enrolment.models import (
@@ -22,22 +21,12 @@ from enrolment.models import (
     User,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_database")]
 
 BASE_DIR = Path(settings.BASE_DIR)
 
 
-@pytest.fixture
-def loaded(monkeypatch):
-    """Speed only: certificates without their PDF rendering (~0.3 s each) nor signature."""
-    monkeypatch.setattr("certification.services.render_pdf", lambda *a, **k: b"%PDF-1.7 demo")
-    monkeypatch.setattr("certification.services.sign_pdf", lambda pdf, **k: pdf)
-    out = io.StringIO()
-    call_command("load_demo", stdout=out)
-    return out.getvalue()
-
-
-def test_sessions_have_their_ue_teacher_and_the_june_makeups_are_makeup_exams(loaded):
+def test_sessions_have_their_ue_teacher_and_the_june_makeups_are_makeup_exams():
     sessions = Session.objects.filter(ue__programme_year__programme__code="CS2600A")
     teachers = {
         (s.ue.programme_year.year, s.key): [t.username for t in s.teachers.all()]
@@ -57,7 +46,7 @@ def test_sessions_have_their_ue_teacher_and_the_june_makeups_are_makeup_exams(lo
     assert AuditEntry.objects.filter(action="planning.session.edit").count() == 36
 
 
-def test_an_invited_teacher_not_activated_and_an_assignment_history(loaded):
+def test_an_invited_teacher_not_activated_and_an_assignment_history(demo_database):
     claire = User.objects.get(email="claire.morel@lecnam.net")
     assert (claire.first_name, claire.last_name) == ("Claire", "Morel")
     assert not claire.has_usable_password()
@@ -80,10 +69,10 @@ def test_an_invited_teacher_not_activated_and_an_assignment_history(loaded):
         ).count()
         == 2
     )
-    assert "Claire Morel (claire.morel@lecnam.net)" in loaded
+    assert "Claire Morel (claire.morel@lecnam.net)" in demo_database
 
 
-def test_two_messages_sent_to_their_recipients(loaded):
+def test_two_messages_sent_to_their_recipients():
     messages = {m.subject: m for m in Message.objects.select_related("author", "ue")}
     assert set(messages) == {"Calendrier des examens de juin", "Séminaire du 7 avril : à préparer"}
     promotion = messages["Calendrier des examens de juin"]
@@ -100,7 +89,7 @@ def test_two_messages_sent_to_their_recipients(loaded):
     assert not MessageRecipient.objects.filter(sent_at__isnull=True).exists()
 
 
-def test_a_student_turned_absence_alerts_off_and_next_year_is_left_to_open(loaded):
+def test_a_student_turned_absence_alerts_off_and_next_year_is_left_to_open(demo_database):
     ines = StudentProfile.objects.select_related("user").get(number="2400110").user
     assert not ines.notify_absences
     assert ines.notify_grades
@@ -109,7 +98,7 @@ def test_a_student_turned_absence_alerts_off_and_next_year_is_left_to_open(loade
     entry = AuditEntry.objects.get(action="account.notifications.set")
     assert entry.by == ines
     assert not ProgrammeYear.objects.filter(year="2025-2026").exists()
-    assert "demo/liste-officielle-2025-2026.xlsx" in loaded
+    assert "demo/liste-officielle-2025-2026.xlsx" in demo_database
 
 
 def test_the_walkthrough_roster_is_the_30_students_sample():

@@ -22,8 +22,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def demo_year():
-    call_command("load_demo", stdout=StringIO())
+def demo_year(demo_database):
     year = ProgrammeYear.objects.get(programme__code="CS2600A", year="2024-2025")
     # Students see published grades only: publish everything so all three read the same data.
     for assessment in Assessment.objects.filter(ue__programme_year=year):
