@@ -89,6 +89,22 @@ def big_cohort(n: int, *, year: str = "2024-2025", code: str = "CS2600A") -> dic
     return {"py": py, "enrolments": enrolments, "numbers": [e.student.number for e in enrolments]}
 
 
+@pytest.fixture(scope="module")
+def cohorts(module_transaction) -> dict[str, dict]:
+    """Built once for the module, each year its own (``make_cohort`` takes 2024-2025): a
+    cohort of 250 over three pages, and 120 beside 450 to count queries."""
+    return {
+        "250": big_cohort(250, year="2026-2027"),
+        "120": big_cohort(120, year="2023-2024"),
+        "450": big_cohort(450, year="2025-2026"),
+    }
+
+
+@pytest.fixture
+def big(cohorts) -> dict:
+    return cohorts["250"]
+
+
 def _jury(client, py, **params):
     return client.get(reverse("certification:registrar-jury", args=[py.pk]), params)
 
@@ -101,8 +117,7 @@ def _download(client, py, fmt, **params):
     return client.get(reverse("certification:registrar-jury-download", args=[py.pk, fmt]), params)
 
 
-def test_the_jury_table_shows_100_students_a_page_with_a_french_pager(client, registrar):
-    big = big_cohort(250)
+def test_the_jury_table_shows_100_students_a_page_with_a_french_pager(client, registrar, big):
     client.force_login(registrar)
     first = _jury(client, big["py"])
     assert _numbers(first) == big["numbers"][:100]
@@ -129,8 +144,7 @@ def test_a_small_cohort_has_no_pager(client, cohort, registrar):
     assert "Pages du tableau du jury" not in html
 
 
-def test_filters_and_sort_are_kept_across_pages_and_sorts(client, registrar):
-    big = big_cohort(250)
+def test_filters_and_sort_are_kept_across_pages_and_sorts(client, registrar, big):
     client.force_login(registrar)
     r = _jury(client, big["py"], decision="admis", ue="RSV206", sort="-name", page="2")
     admis = [n for i, n in enumerate(big["numbers"]) if i % FAILING_EVERY != 3]
@@ -143,8 +157,7 @@ def test_filters_and_sort_are_kept_across_pages_and_sorts(client, registrar):
     assert "225 élèves sur 250" in html
 
 
-def test_the_jury_table_filters_by_reason(client, registrar):
-    big = big_cohort(120)
+def test_the_jury_table_filters_by_reason(client, registrar, big):
     client.force_login(registrar)
     numbers = big["numbers"]
     failing = [n for i, n in enumerate(numbers) if i % FAILING_EVERY == 3]
@@ -180,8 +193,7 @@ def test_the_jury_table_filters_by_ue(client, registrar):
     assert '<option value="RSV207">RSV207</option>' in html
 
 
-def test_the_jury_table_filters_by_decision_across_the_whole_cohort(client, registrar):
-    big = big_cohort(250)
+def test_the_jury_table_filters_by_decision_across_the_whole_cohort(client, registrar, big):
     client.force_login(registrar)
     failing = [n for i, n in enumerate(big["numbers"]) if i % FAILING_EVERY == 3]
     r = _jury(client, big["py"], decision="ajourne")
@@ -189,8 +201,7 @@ def test_the_jury_table_filters_by_decision_across_the_whole_cohort(client, regi
     assert "25 élèves sur 250" in r.content.decode()
 
 
-def test_a_student_beyond_the_first_page_is_reachable_by_filter(client, registrar):
-    big = big_cohort(250)
+def test_a_student_beyond_the_first_page_is_reachable_by_filter(client, registrar, big):
     client.force_login(registrar)
     far = big["numbers"][243]  # 243 % 10 == 3: fails RSV207, on page 3
     assert far not in _numbers(_jury(client, big["py"]))
@@ -201,8 +212,7 @@ def test_a_student_beyond_the_first_page_is_reachable_by_filter(client, registra
     assert "RSV207 : moyenne 8,50 &lt; 10" in html
 
 
-def test_the_full_list_downloads_as_csv_with_the_filters_and_no_formula(client, registrar):
-    big = big_cohort(130)
+def test_the_full_list_downloads_as_csv_with_the_filters_and_no_formula(client, registrar, big):
     StudentProfile.objects.filter(number=big["numbers"][3]).update(
         last_name='=HYPERLINK("http://evil.example","clic")', first_name="+33 1 40"
     )
@@ -210,13 +220,13 @@ def test_the_full_list_downloads_as_csv_with_the_filters_and_no_formula(client, 
     r = _download(client, big["py"], "csv")
     assert r.status_code == 200
     assert r["Content-Type"] == "text/csv; charset=utf-8"
-    assert r["Content-Disposition"].startswith('attachment; filename="jury-cs2600a-2024-2025.csv"')
+    assert r["Content-Disposition"].startswith('attachment; filename="jury-cs2600a-2026-2027.csv"')
     text = r.content.decode("utf-8")
     assert text.startswith("\ufeff")
     lines = list(csv.reader(io.StringIO(text.removeprefix("\ufeff")), delimiter=";"))
     header, body = lines[0], lines[1:]
     assert header[:5] == ["N° d'élève", "Nom", "Prénom", "RSV206 moyenne", "RSV206 statut"]
-    assert len(body) == 130  # every student, not a page
+    assert len(body) == 250  # every student, not a page
     by_number = {line[0]: dict(zip(header, line, strict=True)) for line in body}
     evil = by_number[big["numbers"][3]]
     assert evil["Nom"] == '\'=HYPERLINK("http://evil.example","clic")'
@@ -233,8 +243,7 @@ def test_the_full_list_downloads_as_csv_with_the_filters_and_no_formula(client, 
     ]
 
 
-def test_the_full_list_downloads_as_xlsx_with_numbers_and_no_formula(client, registrar):
-    big = big_cohort(120)
+def test_the_full_list_downloads_as_xlsx_with_numbers_and_no_formula(client, registrar, big):
     StudentProfile.objects.filter(number=big["numbers"][0]).update(last_name="=1+1")
     client.force_login(registrar)
     r = _download(client, big["py"], "xlsx")
@@ -242,7 +251,7 @@ def test_the_full_list_downloads_as_xlsx_with_numbers_and_no_formula(client, reg
     assert r["Content-Type"].startswith("application/vnd.openxmlformats")
     sheet = openpyxl.load_workbook(io.BytesIO(r.content)).active
     values = list(sheet.iter_rows(values_only=True))
-    assert len(values) == 121
+    assert len(values) == 251
     header = values[0]
     first = dict(zip(header, values[1], strict=True))
     assert first["N° d'élève"] == big["numbers"][0]
@@ -268,9 +277,10 @@ def test_students_cannot_download_the_jury_table(client, cohort):
     [{}, {"page": "2"}, {"decision": "ajourne"}, {"reason": "fees_unpaid", "ue": "RSV207"}],
     ids=["first-page", "page-2", "decision", "reason-and-ue"],
 )
-def test_the_jury_page_query_count_does_not_grow_with_the_cohort(client, registrar, params):
-    small = big_cohort(120, year="2023-2024")
-    large = big_cohort(450, year="2025-2026")
+def test_the_jury_page_query_count_does_not_grow_with_the_cohort(
+    client, registrar, cohorts, params
+):
+    small, large = cohorts["120"], cohorts["450"]
     client.force_login(registrar)
     _jury(client, small["py"], **params)  # warm up (session, permissions)
     counts = []
@@ -282,9 +292,8 @@ def test_the_jury_page_query_count_does_not_grow_with_the_cohort(client, registr
     assert counts[0] == counts[1]
 
 
-def test_the_download_query_count_does_not_grow_with_the_cohort(client, registrar):
-    small = big_cohort(20, year="2023-2024")
-    large = big_cohort(300, year="2025-2026")
+def test_the_download_query_count_does_not_grow_with_the_cohort(client, registrar, cohorts):
+    small, large = cohorts["120"], cohorts["450"]
     client.force_login(registrar)
     _download(client, small["py"], "csv")
     counts = []
@@ -295,8 +304,7 @@ def test_the_download_query_count_does_not_grow_with_the_cohort(client, registra
     assert counts[0] == counts[1]
 
 
-def test_bulk_rows_are_the_cohort_results(registrar):
-    big = big_cohort(60)
+def test_bulk_rows_are_the_cohort_results(big):
     rows = cohort_result_rows(big["py"])
     results = cohort_results(big["py"])
     assert [r.enrolment_id for r in rows] == [er.enrolment.pk for er in results]
