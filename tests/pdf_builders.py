@@ -2,6 +2,7 @@
 by the document tests and the PDF benchmarks (bench/pdfs.py, bench/pdf_memory.py)."""
 
 import datetime as dt
+import subprocess
 from dataclasses import dataclass
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -124,14 +125,15 @@ def document_case(
 
 
 def pdf_text(data: bytes) -> str:
-    """The text of every page, whitespace collapsed (pypdf's extraction splits lines freely)."""
-    from io import BytesIO
-
-    from pypdf import PdfReader
-
-    reader = PdfReader(BytesIO(data))
-    text = " ".join(page.extract_text() or "" for page in reader.pages)
-    return " ".join(text.replace("\xa0", " ").split())
+    """The text of every page, whitespace collapsed, as poppler's ``pdftotext`` reads it (ten
+    times faster than pypdf's extraction)."""
+    text = subprocess.run(
+        ["pdftotext", "-layout", "-enc", "UTF-8", "-", "-"],
+        input=data,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    return " ".join(text.replace("\xa0", " ").replace("\u202f", " ").split())
 
 
 def structure_roles(data: bytes) -> dict[str, int]:
