@@ -44,7 +44,8 @@ def module_of(path: PurePosixPath) -> tuple[str, bool]:
     return ".".join(parts), False
 
 
-def read_imports(source: str, path: PurePosixPath) -> list[Import]:
+@cache  # each rule reads every module: parsed once
+def read_imports(source: str, path: PurePosixPath) -> tuple[Import, ...]:
     """Every import of ``source`` (the text of the file at ``path``), relative ones resolved."""
     module, is_package = module_of(path)
     package = module if is_package else module.rpartition(".")[0]
@@ -61,7 +62,7 @@ def read_imports(source: str, path: PurePosixPath) -> list[Import]:
                 parts = parts[: len(parts) - (node.level - 1)]
                 base = ".".join([*parts, *([node.module] if node.module else [])])
             found += [Import(node.lineno, f"{base}.{alias.name}") for alias in node.names]
-    return sorted(found, key=lambda i: i.line)
+    return tuple(sorted(found, key=lambda i: i.line))
 
 
 def top(name: str) -> str:
@@ -197,7 +198,7 @@ def test_the_reader_sees_every_form_of_import():
         "from ..models import User\nfrom .. import services\ns = 'import grading'\n"
         "# import attendance\n"
     )
-    assert read_imports(source, PurePosixPath("enrolment/views/auth.py")) == [
+    assert read_imports(source, PurePosixPath("enrolment/views/auth.py")) == (
         Import(1, "grading"),
         Import(2, "attendance.rules"),
         Import(3, "certification.selectors.x"),
@@ -205,14 +206,14 @@ def test_the_reader_sees_every_form_of_import():
         Import(6, "enrolment.views.local"),
         Import(7, "enrolment.models.User"),
         Import(8, "enrolment.services"),
-    ]
+    )
 
 
 def test_relative_imports_of_a_package_init_start_from_the_package():
     imports = read_imports(
         "from . import rooms\n", PurePosixPath("attendance/templatetags/__init__.py")
     )
-    assert imports == [Import(1, "attendance.templatetags.rooms")]
+    assert imports == (Import(1, "attendance.templatetags.rooms"),)
 
 
 # A module each rule must refuse: (rule, file, source, the import the failure names).
