@@ -106,6 +106,11 @@ class EnrolmentFactory(factory.django.DjangoModelFactory):
     status = Enrolment.Status.ENROLLED
     fees_due = Decimal("0.00")
 
+    class Params:
+        # EnrolmentFactory(owing=True): the year's standard fees due, nothing paid.
+        owing = factory.Trait(fees_due=Decimal("1200.00"))
+        withdrawn = factory.Trait(status=Enrolment.Status.WITHDRAWN)
+
     @factory.post_generation
     def ues(obj, create, extracted, **kwargs):
         if create:
@@ -156,6 +161,10 @@ class GradeFactory(factory.django.DjangoModelFactory):
     value = Decimal("12.00")
     published = True
 
+    class Params:
+        # GradeFactory(draft=True): entered, not yet published (students do not see it).
+        draft = factory.Trait(published=False)
+
 
 class SessionFactory(factory.django.DjangoModelFactory):
     class Meta:
@@ -168,6 +177,9 @@ class SessionFactory(factory.django.DjangoModelFactory):
     end = factory.LazyAttribute(lambda s: s.start + dt.timedelta(hours=2))
     site = Session.Site.CONTE
     room = "31.1.12"
+
+    class Params:
+        exam = factory.Trait(kind=Session.Kind.EXAMEN)
 
 
 class AttendanceFactory(factory.django.DjangoModelFactory):

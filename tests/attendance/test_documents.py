@@ -26,8 +26,8 @@ def test_tiers_temps_adds_a_third_rounded_up_to_the_minute(minutes, extended):
 def test_convocations_list_the_exams_of_the_students_own_ue_only():
     case = document_case()
     SessionFactory(ue=case.ue_206, kind=Session.Kind.COURS)
-    SessionFactory(ue=case.ue_207, kind=Session.Kind.EXAMEN, cancelled=True)
-    SessionFactory(ue=UEFactory(programme_year=case.programme_year), kind=Session.Kind.EXAMEN)
+    SessionFactory(ue=case.ue_207, exam=True, cancelled=True)
+    SessionFactory(ue=UEFactory(programme_year=case.programme_year), exam=True)
     later = SessionFactory(
         ue=case.ue_207,
         kind=Session.Kind.EXAMEN,

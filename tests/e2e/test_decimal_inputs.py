@@ -51,7 +51,7 @@ def test_an_english_browser_types_french_decimals_and_the_portal_stores_them(
     assert created.weight == Decimal("0.50")
 
     page.context.clear_cookies()
-    enrolment = EnrolmentFactory(fees_due=Decimal("1200.00"))
+    enrolment = EnrolmentFactory(owing=True)
     sign_in(page, live_server.url, RegistrarFactory().username)
     page.goto(live_server.url + reverse("enrolment:registrar-enrolment", args=[enrolment.pk]))
     amount = page.locator('input[name="payment-amount"]')

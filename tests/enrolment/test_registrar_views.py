@@ -123,7 +123,7 @@ def test_exports_neutralise_formulas(client):
 
 
 def test_registrar_records_a_payment_then_a_refund_and_the_balance_follows(client):
-    e = EnrolmentFactory(fees_due=Decimal("1200.00"))
+    e = EnrolmentFactory(owing=True)
     client.force_login(RegistrarFactory())
     paid = client.post(
         reverse("enrolment:registrar-enrolment-payment", args=[e.pk]),
@@ -144,7 +144,7 @@ def test_registrar_records_a_payment_then_a_refund_and_the_balance_follows(clien
 
 
 def test_a_refund_without_a_reason_is_refused_on_the_page_and_changes_nothing(client):
-    e = EnrolmentFactory(fees_due=Decimal("1200.00"))
+    e = EnrolmentFactory(owing=True)
     client.force_login(RegistrarFactory())
     response = client.post(
         reverse("enrolment:registrar-enrolment-refund", args=[e.pk]),
@@ -161,7 +161,7 @@ def test_the_status_form_offers_only_the_moves_the_state_machine_allows(client):
     page = client.get(reverse("enrolment:registrar-enrolment", args=[enrolled.pk]))
     offered = [v for v, _ in page.context["transition_form"].fields["target"].choices]
     assert sorted(offered) == ["completed", "withdrawn"]
-    withdrawn = EnrolmentFactory(status=Enrolment.Status.WITHDRAWN)
+    withdrawn = EnrolmentFactory(withdrawn=True)
     page = client.get(reverse("enrolment:registrar-enrolment", args=[withdrawn.pk]))
     assert "ne peut plus changer" in page.content.decode()
 

@@ -225,9 +225,9 @@ def test_cohort_import_path_still_takes_a_makeup_entry_it_will_ignore(world):
 
 def test_makeup_counts_on_the_grid_and_the_histogram_are_of_entitled_students(client, world):
     e0, e1, _ = world.enrolments
-    GradeFactory(assessment=world.makeup, enrolment=e0, value=Decimal("14"), published=False)
+    GradeFactory(assessment=world.makeup, enrolment=e0, value=Decimal("14"), draft=True)
     # A stray entry (left by a cohort import, or the original corrected since) is not counted.
-    stray = GradeFactory(assessment=world.makeup, enrolment=e1, value=Decimal("3"), published=False)
+    stray = GradeFactory(assessment=world.makeup, enrolment=e1, value=Decimal("3"), draft=True)
     grid = selectors.assessment_grid(world.makeup)
     assert (grid.drafts, grid.published, len(grid.rows)) == (1, 0, 1)
     client.force_login(world.teacher)

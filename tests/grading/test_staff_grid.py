@@ -254,8 +254,8 @@ def test_publish_with_confirmation_publishes_and_sends_as_many_emails_as_announc
 def test_a_correction_is_announced_as_left_unpublished(client):
     world = make_world(2)
     e0, e1 = world.enrolments
-    GradeFactory(assessment=world.assessment, enrolment=e0, published=False)
-    GradeFactory(assessment=world.assessment, enrolment=e1, published=False, under_correction=True)
+    GradeFactory(assessment=world.assessment, enrolment=e0, draft=True)
+    GradeFactory(assessment=world.assessment, enrolment=e1, draft=True, under_correction=True)
     client.force_login(world.teacher)
     url = reverse("grading:staff-publish", kwargs={"assessment_id": world.assessment.pk})
     body = client.get(url).content.decode()
@@ -294,7 +294,7 @@ def test_after_the_jury_the_grid_says_locked_and_refuses_saving(client):
 def test_the_grid_shows_the_ue_average_including_drafts(client):
     world = make_world(1)
     e0 = world.enrolments[0]
-    GradeFactory(assessment=world.assessment, enrolment=e0, value=Decimal("13.25"), published=False)
+    GradeFactory(assessment=world.assessment, enrolment=e0, value=Decimal("13.25"), draft=True)
     client.force_login(world.teacher)
     body = client.get(_grid_url(world.assessment)).content.decode()
     assert "13,25" in body

@@ -34,7 +34,7 @@ def world():
 
 @pytest.fixture
 def grade(world):
-    return GradeFactory(assessment=world.assessment, enrolment=world.enrolments[0], published=False)
+    return GradeFactory(assessment=world.assessment, enrolment=world.enrolments[0], draft=True)
 
 
 def test_anonymous_is_sent_to_the_login_page(client, world, grade):
