@@ -95,26 +95,21 @@ def signing_keys(tmp_path_factory: pytest.TempPathFactory) -> SigningKeys:
     return keys
 
 
-def settings_for_tests(folder: Path, signing_keys: SigningKeys) -> dict[str, Any]:
-    """The settings every test runs with, its files under ``folder``.
+def settings_for_tests(signing_keys: SigningKeys) -> dict[str, Any]:
+    """The settings the whole test session runs with.
 
-    - Private files in their own folder and a fresh local cache. The project's cache is a
-      DatabaseCache (shared by app servers); tests use a LocMemCache so that tests without
-      database access can use the cache and none sees another's counters.
+    - A local cache. The project's cache is a DatabaseCache (shared by app servers); tests use
+      a LocMemCache, emptied before each test, so that tests without database access can use
+      the cache and none sees another's counters.
     - A cheap hasher: Argon2 costs ~0.1 s per user created, and the project's own choice is
       checked on the settings module itself (tests/test_project.py).
-    - Signing with the session's portal key; no timestamp authority, no previous certificate;
-      a demo key, when a test asks for one, goes to its own folder.
+    - Signing with the session's portal key; no timestamp authority, no previous certificate.
 
     django-axes stays enabled (AXES_ENABLED is left alone). Mail needs nothing here: Django's
     test environment (set up by pytest-django) already sends it to django.core.mail.outbox.
     """
-    private_root = folder / "private"
-    private_root.mkdir()
     return {
         "PASSWORD_HASHERS": ["django.contrib.auth.hashers.MD5PasswordHasher"],
-        "PRIVATE_STORAGE_ROOT": private_root,
-        "MEDIA_ROOT": private_root,
         "CACHES": {
             "default": {
                 "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
@@ -126,24 +121,40 @@ def settings_for_tests(folder: Path, signing_keys: SigningKeys) -> dict[str, Any
         "SIGNING_PASSPHRASE_FILE": "",
         "SIGNING_PREVIOUS_CERTIFICATES": [],
         "SIGNING_TSA_URL": "",
+    }
+
+
+def files_under(folder: Path) -> dict[str, Any]:
+    """Where a test (or a module's shared data) keeps its files: private files and a demo
+    signing key, when a test asks for one, in ``folder``."""
+    private_root = folder / "private"
+    private_root.mkdir()
+    return {
+        "PRIVATE_STORAGE_ROOT": private_root,
+        "MEDIA_ROOT": private_root,
         "SIGNING_DEMO_DIR": folder / "signing-demo",
     }
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _session_settings(signing_keys: SigningKeys) -> Iterator[None]:
+    """``settings_for_tests``, once for the session (each setting changed sends a signal that
+    some twenty receivers check: once, not once a test)."""
+    with override_settings(**settings_for_tests(signing_keys)):
+        yield
+
+
 @pytest.fixture(autouse=True)
-def _test_settings(settings: Any, signing_keys: SigningKeys, tmp_path: Path) -> None:
-    """Every test runs with ``settings_for_tests`` in its own temporary folder."""
-    for name, value in settings_for_tests(tmp_path, signing_keys).items():
-        setattr(settings, name, value)
-    cache.clear()
+def _test_files(tmp_path: Path) -> Iterator[None]:
+    """Every test keeps its files in its own temporary folder and starts with an empty cache."""
+    with override_settings(**files_under(tmp_path)):
+        cache.clear()
+        yield
 
 
 @pytest.fixture(scope="module")
 def module_transaction(
-    django_db_setup: None,
-    django_db_blocker: Any,
-    signing_keys: SigningKeys,
-    tmp_path_factory: pytest.TempPathFactory,
+    django_db_setup: None, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[None]:
     """An outer transaction around a module's tests, rolled back after its last one.
 
@@ -153,8 +164,7 @@ def module_transaction(
     for the data still see its rows once it is built: give it a year or a code of its own."""
     with ExitStack() as stack:
         stack.enter_context(django_db_blocker.unblock())
-        folder = tmp_path_factory.mktemp("module")
-        stack.enter_context(override_settings(**settings_for_tests(folder, signing_keys)))
+        stack.enter_context(override_settings(**files_under(tmp_path_factory.mktemp("module"))))
         cache.clear()
         with transaction.atomic():
             yield
