@@ -1,7 +1,9 @@
 """Project-wide checks that only need the settings: security headers, hashing, deployment."""
 
+import ast
 import json
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -250,3 +252,53 @@ def test_attack_34_migrate_alone_creates_the_cache_table(tmp_path: Path) -> None
     assert facts["roundtrip"] == "ok"
     assert facts["after_reverse"] is False
     assert facts["after_rerun"] is True
+
+
+ENVIRONMENT_READERS = {"getenv", "env_bool", "env_list", "env_positive_int"}
+
+
+def environment_variables_read(source: str) -> set[str]:
+    """Names the code reads from the environment: ``os.environ.get("X")``, ``os.getenv("X")``,
+    ``os.environ["X"]`` and the settings' ``env_*("X", …)`` helpers."""
+    names = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Subscript) and ast.unparse(node.value).endswith("environ"):
+            key = node.slice
+        elif isinstance(node, ast.Call) and node.args and _reads_environment(node.func):
+            key = node.args[0]
+        else:
+            continue
+        if isinstance(key, ast.Constant) and isinstance(key.value, str):
+            names.add(key.value)
+    return names
+
+
+def _reads_environment(function: ast.expr) -> bool:
+    if isinstance(function, ast.Name):
+        return function.id in ENVIRONMENT_READERS
+    if isinstance(function, ast.Attribute) and function.attr == "get":
+        return ast.unparse(function.value).endswith("environ")
+    return isinstance(function, ast.Attribute) and function.attr in ENVIRONMENT_READERS
+
+
+def test_every_environment_variable_is_in_the_deployment_table() -> None:
+    folders = ("cnam_cs", "enrolment", "grading", "attendance", "certification", "lib")
+    read = set()
+    for folder in folders:
+        for path in (BASE_DIR / folder).rglob("*.py"):
+            read |= environment_variables_read(path.read_text(encoding="utf-8"))
+    table = (BASE_DIR / "docs" / "deploy.md").read_text(encoding="utf-8")
+    # The variable column of docs/deploy.md's tables (a row may name several variables).
+    first_cells = [line.split("|")[1] for line in table.splitlines() if line.startswith("| `")]
+    documented = {name for cell in first_cells for name in re.findall(r"`([A-Z0-9_]+)`", cell)}
+    assert {"DJANGO_SECRET_KEY", "DATABASE_URL", "DJANGO_SIGNING_PKCS12"} <= read
+    assert read - documented == set()
+
+
+def test_the_environment_reader_sees_every_form() -> None:
+    source = (
+        'import os\nA = os.environ.get("ONE", "x")\nB = os.getenv("TWO")\n'
+        'C = os.environ["THREE"]\nD = env_list("FOUR")\nE = env_positive_int("FIVE", 1)\n'
+        'F = env_bool("SIX", False)\nG = {}.get("NOT_ENV")\nos.environ.setdefault("NOR_THIS", "")\n'
+    )
+    assert environment_variables_read(source) == {"ONE", "TWO", "THREE", "FOUR", "FIVE", "SIX"}
