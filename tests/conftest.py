@@ -161,7 +161,8 @@ def module_transaction(
     What a module-scoped fixture writes inside it is built once and shared by the module's
     tests, each of which runs in a savepoint of it (as Django's ``TestCase.setUpTestData``):
     a test's own writes are undone before the next one. Tests of the module that do not ask
-    for the data still see its rows once it is built: give it a year or a code of its own."""
+    for the data still see its rows once it is built: give it a year or a code of its own.
+    Not for a module with ``transaction=True`` tests (they flush the database)."""
     with ExitStack() as stack:
         stack.enter_context(django_db_blocker.unblock())
         stack.enter_context(override_settings(**files_under(tmp_path_factory.mktemp("module"))))
