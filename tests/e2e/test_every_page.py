@@ -680,8 +680,10 @@ def _around(text: str, word: str) -> str:
     return text[max(0, match.start() - 40) : match.end() + 40]
 
 
-# One crawl per role, shared by that role's four checks: crawling is the slow part, and
-# the checks only read what it saw. Each test still gets its own database (rebuilt world).
+# One world and one crawl per role, made by the first test that asks and shared by the
+# sixteen checks: building the world (a past cohort through its jury, certificates rendered
+# and signed) and crawling are the slow part, and the checks only read what was seen. The
+# roles are crawled in ROLES order, the registrar last: its preparation uploads a roster.
 _CRAWLS: dict[str, Crawl] = {}
 
 
@@ -693,14 +695,15 @@ def audit(
     browser_context_args: dict[str, Any],
     settings: Any,
 ) -> Crawl:
-    if role not in _CRAWLS:
+    if not _CRAWLS:
         settings.TASKS = IMMEDIATE
         settings.PUBLIC_BASE_URL = live_server.url
         roles = build_roles(live_server.url)
-        _CRAWLS[role] = crawl(browser, browser_context_args, live_server.url, role, roles[role])
-        if report := os.environ.get("EVERY_PAGE_REPORT"):
-            with open(report, "a", encoding="utf-8") as out:
-                out.write(_markdown(role, _CRAWLS[role]))
+        for name in ROLES:
+            _CRAWLS[name] = crawl(browser, browser_context_args, live_server.url, name, roles[name])
+            if report := os.environ.get("EVERY_PAGE_REPORT"):
+                with open(report, "a", encoding="utf-8") as out:
+                    out.write(_markdown(name, _CRAWLS[name]))
     return _CRAWLS[role]
 
 
