@@ -5,7 +5,7 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.db.models import Count, Max, Prefetch
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import URLPattern, path, reverse
@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from enrolment import services as enrolment_services
 from enrolment.access import registrar_required
-from enrolment.models import Enrolment, Payment, ProgrammeYear
+from enrolment.models import UE, Enrolment, Payment, ProgrammeYear
 from enrolment.rules import JuryDecision, is_paid_in_full
 from grading.models import Grade, GradeHistory
 from lib.downloads import ascii_filename
@@ -116,12 +116,15 @@ def _students(py: ProgrammeYear) -> tuple[list[Student], list[str]]:
                 ),
             )
         )
-    ue_codes = sorted(
-        set(
-            Enrolment.ues.through.objects.filter(
-                enrolment__in=cohort_enrolments(py).values("pk")
-            ).values_list("ue__code", flat=True)
-        )
+    # The year's few UE, each kept if one student of the cohort follows it: an index probe
+    # per UE rather than reading every enrolment's UE (8,000 rows for 2,000 students).
+    followed = Enrolment.ues.through.objects.filter(
+        ue=OuterRef("pk"), enrolment__in=cohort_enrolments(py).values("pk")
+    )
+    ue_codes = list(
+        UE.objects.filter(Exists(followed), programme_year=py)
+        .order_by("code")
+        .values_list("code", flat=True)
     )
     return students, ue_codes
 

@@ -16,7 +16,7 @@ from django.urls import reverse
 from certification.selectors import cohort_result_rows, cohort_results
 from enrolment.models import Enrolment, Payment, StudentProfile, User
 from grading.models import Grade
-from tests.factories import AssessmentFactory, ProgrammeYearFactory, UEFactory
+from tests.factories import AssessmentFactory, EnrolmentFactory, ProgrammeYearFactory, UEFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -330,3 +330,16 @@ def test_an_absence_in_one_ue_beside_a_ue_without_sessions(client, registrar):
     row = cohort_result_rows(big["py"], enrolment_ids=[marked.pk])[0]
     assert row.result == enrolment_result(marked, published_only=False).result
     assert row.result.absence.missed_minutes == session.minutes
+
+
+def test_the_ue_filter_offers_only_the_ue_a_student_of_the_cohort_follows(client, registrar):
+    big = big_cohort(3)
+    py = big["py"]
+    UEFactory(programme_year=py, code="RSV299")  # followed by nobody
+    followed_by_a_withdrawn_student = UEFactory(programme_year=py, code="RSV298")
+    EnrolmentFactory(programme_year=py, withdrawn=True, ues=[followed_by_a_withdrawn_student])
+    client.force_login(registrar)
+    response = _jury(client, py)
+    assert response.context["ue_codes"] == ["RSV206", "RSV207"]
+    offered = [value for value, _label in response.context["filter_form"].fields["ue"].choices]
+    assert offered == ["", "RSV206", "RSV207"]
