@@ -172,14 +172,19 @@ def module_transaction(
             transaction.set_rollback(True)
 
 
+def certificates_without_pdf(patch: pytest.MonkeyPatch) -> None:
+    """Speed only, for tests about what ``load_demo`` writes: certificates are stored without
+    their PDF rendering (~0.3 s each) nor signature."""
+    patch.setattr("certification.services.render_pdf", lambda *a, **k: b"%PDF-1.7 demo")
+    patch.setattr("certification.services.sign_pdf", lambda pdf, **k: pdf)
+
+
 @pytest.fixture(scope="module")
 def demo_database(module_transaction: None) -> Iterator[str]:
     """``load_demo`` once for a module whose tests read what it gives (``module_transaction``);
-    its output. Speed only: certificates are stored without their PDF rendering (~0.3 s each)
-    nor signature."""
+    its output. Certificates are stored without their PDF (``certificates_without_pdf``)."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("certification.services.render_pdf", lambda *a, **k: b"%PDF-1.7 demo")
-        patch.setattr("certification.services.sign_pdf", lambda pdf, **k: pdf)
+        certificates_without_pdf(patch)
         out = io.StringIO()
         call_command("load_demo", stdout=out)
         yield out.getvalue()

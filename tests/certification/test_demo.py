@@ -14,6 +14,7 @@ from enrolment.models import StaffAssignment, StudentProfile, User
 from grading.models import Grade
 from tests.certification.cohort_docs import row_counts
 from tests.certification.demo_cases import CASES, DEMO
+from tests.conftest import certificates_without_pdf
 
 pytestmark = pytest.mark.django_db
 
@@ -85,7 +86,5 @@ def test_load_demo_twice_prints_logins_and_sets_up_accounts(fast_demo):
 
 
 @pytest.fixture
-def fast_demo(settings, monkeypatch):
-    """Speed only: certificates without their PDF rendering (~0.3 s each) nor signature."""
-    monkeypatch.setattr("certification.services.render_pdf", lambda *a, **k: b"%PDF-1.7 demo")
-    monkeypatch.setattr("certification.services.sign_pdf", lambda pdf, **k: pdf)
+def fast_demo(monkeypatch):
+    certificates_without_pdf(monkeypatch)
