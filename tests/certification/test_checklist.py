@@ -7,12 +7,12 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 
 from attendance.models import Attendance
 from certification.checklist import State, certification_checklist, format_duration
 from certification.selectors import enrolment_result
 from grading.models import GradeHistory
+from lib.formats import long_date
 from tests.factories import AssessmentFactory, PaymentFactory
 from tests.student_data import (
     absent,
@@ -174,10 +174,10 @@ def test_a_scheduled_makeup_is_the_next_step_with_its_date():
     _, by_key = conditions(e, makeups={("RSV206", "CT1"): makeup})
     assert by_key["ues"].state == State.PENDING
     step = by_key["ues"].steps[0]
-    assert step.text == f"Rattrapage de RSV206 le {date_format(day, 'j F Y')}"
+    assert step.text == f"Rattrapage de RSV206 le {long_date(day)}"
     assert step.link == "certification:student-documents"
     html = page(s)
-    assert f"Rattrapage de RSV206 le {date_format(day, 'j F Y')}" in html
+    assert f"Rattrapage de RSV206 le {long_date(day)}" in html
     assert "condition en attente" in html
 
 

@@ -6,9 +6,9 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.formats import date_format
 
 from certification.cohort import RiskCode, ue_cohort
+from lib.formats import long_date
 from tests.factories import AssessmentFactory, GradeFactory
 from tests.grading.staff_world import make_world
 from tests.student_data import cohort, enrol, grade, signed_in, student
@@ -78,7 +78,7 @@ def test_a_justified_absence_names_the_makeup_date(client):
     )
     html = follow_up_html(client, world)
     with translation.override("fr"):
-        day = date_format(later, "j F Y")
+        day = long_date(later)
     assert (
         f"Absence justifiée à l’examen du 24 mai 2025 (CT1) : rattrapage le {day} (CT1-R)." in html
     )

@@ -10,7 +10,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import escape
 
 from certification import services, tasks
@@ -18,6 +17,7 @@ from certification.models import Certificate, Jury
 from enrolment.models import Enrolment, ProgrammeYear
 from grading.models import Grade, GradeHistory
 from grading.services import assessment_publish
+from lib.formats import long_date
 from tests.certification.lifecycle_world import World, build_world
 
 pytestmark = pytest.mark.django_db
@@ -80,14 +80,13 @@ def test_earlier_pv_versions_stay_downloadable_and_unchanged(client, world):
     url_1 = reverse("certification:jury-pv-pdf-version", args=[world.py.pk, 1])
     before = pdftotext(client.get(url_1).content)
     # Rendered from its frozen snapshot and dated by its deliberation: the same on any day.
-    assert f"Délivré le {date_format(timezone.localtime(first.deliberated_at), 'j F Y')}" in before
+    assert f"Délivré le {long_date(first.deliberated_at)}" in before
     world.enter("makeup", world.makeup, "graded", "14")
     assessment_publish(assessment=world.makeup, by=world.registrar)
-    world.deliberate(kind="second_session", reason="Rattrapages de juin", days=1)
+    second = world.deliberate(kind="second_session", reason="Rattrapages de juin", days=1)
     assert pdftotext(client.get(url_1).content) == before
     latest = pdftotext(client.get(reverse("certification:jury-pv-pdf", args=[world.py.pk])).content)
-    day = timezone.localdate().day
-    assert f"PV n° 2 — seconde session du {day}" in latest.replace("1er", "1")
+    assert f"PV n° 2 — seconde session du {long_date(second.deliberated_at)}" in latest
     assert "Rattrapages de juin" in latest
     assert "PV n° 1" in before and "seconde session" not in before
 
