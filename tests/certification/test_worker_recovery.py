@@ -16,7 +16,7 @@ from certification.models import BulkIssueChunk, BulkIssueJob, Certificate
 from tests.certification.conftest import make_cohort
 from tests.test_project import BASE_DIR, clean_env
 
-STUDENTS = 12
+STUDENTS = 8
 CHUNK = 4
 LEASE_SECONDS = 3
 WORKER = [sys.executable, "manage.py", "worker", "--no-reload", "--no-startup-delay"]
@@ -45,7 +45,7 @@ def _wait(condition, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, f"pas atteint en {timeout} s : {what}"
-        time.sleep(0.02)
+        time.sleep(0.05)
 
 
 def _killed_mid_chunk(job: BulkIssueJob) -> BulkIssueChunk | None:
