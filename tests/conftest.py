@@ -4,7 +4,6 @@ Domain objects come from tests/factories.py, not from here.
 """
 
 import gc
-import io
 import os
 
 # Playwright's sync API runs an event loop in the test thread; Django would otherwise refuse
@@ -12,7 +11,7 @@ import os
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,6 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.core.cache import cache
-from django.core.management import call_command
 from django.db import transaction
 from django.test import override_settings
 from django.utils import translation
@@ -174,24 +172,30 @@ def _test_files(tmp_path: Path) -> Iterator[None]:
         yield
 
 
-@pytest.fixture(scope="module")
-def module_transaction(
-    django_db_setup: None, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[None]:
-    """An outer transaction around a module's tests, rolled back after its last one.
-
-    What a module-scoped fixture writes inside it is built once and shared by the module's
-    tests, each of which runs in a savepoint of it (as Django's ``TestCase.setUpTestData``):
-    a test's own writes are undone before the next one. Tests of the module that do not ask
-    for the data still see its rows once it is built: give it a year or a code of its own.
-    Not for a module with ``transaction=True`` tests (they flush the database)."""
+@contextmanager
+def shared_data_transaction(django_db_blocker: Any, folder: Path) -> Iterator[None]:
+    """An outer transaction, rolled back when the block ends, for data that several tests
+    share: each test runs in a savepoint of it (as Django's ``TestCase.setUpTestData``), so a
+    test's own writes are undone before the next one. Files go to ``folder``. Tests that do
+    not ask for the data still see its rows once it is built: give it a year or a code of its
+    own. Not around ``transaction=True`` tests (they flush the database)."""
     with ExitStack() as stack:
         stack.enter_context(django_db_blocker.unblock())
-        stack.enter_context(override_settings(**files_under(tmp_path_factory.mktemp("module"))))
+        stack.enter_context(override_settings(**files_under(folder)))
         cache.clear()
         with transaction.atomic():
             yield
             transaction.set_rollback(True)
+
+
+@pytest.fixture(scope="module")
+def module_transaction(
+    django_db_setup: None, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    """``shared_data_transaction`` around a module's tests: what a module-scoped fixture writes
+    inside it is built once and rolled back after the module's last test."""
+    with shared_data_transaction(django_db_blocker, tmp_path_factory.mktemp("module")):
+        yield
 
 
 def certificates_without_pdf(patch: pytest.MonkeyPatch) -> None:
@@ -199,14 +203,3 @@ def certificates_without_pdf(patch: pytest.MonkeyPatch) -> None:
     their PDF rendering (~0.3 s each) nor signature."""
     patch.setattr("certification.services.render_pdf", lambda *a, **k: b"%PDF-1.7 demo")
     patch.setattr("certification.services.sign_pdf", lambda pdf, **k: pdf)
-
-
-@pytest.fixture(scope="module")
-def demo_database(module_transaction: None) -> Iterator[str]:
-    """``load_demo`` once for a module whose tests read what it gives (``module_transaction``);
-    its output. Certificates are stored without their PDF (``certificates_without_pdf``)."""
-    with pytest.MonkeyPatch.context() as patch:
-        certificates_without_pdf(patch)
-        out = io.StringIO()
-        call_command("load_demo", stdout=out)
-        yield out.getvalue()

@@ -1,4 +1,4 @@
-"""What ``load_demo`` gives (docs/demo.md), loaded once for the module (``demo_database``):
+"""What ``load_demo`` gives (docs/demo.md), loaded once for the package (``demo_database``):
 2023-2024, the past cohort carried through the whole jury lifecycle, and 2024-2025 still
 before its jury."""
 

@@ -1,7 +1,7 @@
 """What ``load_demo`` gives the year's set-up pages (issue 13, docs/demo.md): teachers on the
 sessions, make-up exams, an invited teacher with an assignment history, two messages sent, a
 student's e-mail choice, and 2025-2026 left for the walkthrough to open. The demo is loaded once
-for the module (``demo_database``)."""
+for the package (``demo_database``)."""
 
 from pathlib import Path
 
