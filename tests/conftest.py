@@ -4,6 +4,7 @@ Domain objects come from tests/factories.py, not from here.
 """
 
 import gc
+import itertools
 import os
 
 # Playwright's sync API runs an event loop in the test thread; Django would otherwise refuse
@@ -164,12 +165,25 @@ def _session_settings(signing_keys: SigningKeys) -> Iterator[None]:
         yield
 
 
+@pytest.fixture(scope="session")
+def _test_folders(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One folder a test, numbered in a folder of the session (``files_folder``)."""
+    root = tmp_path_factory.mktemp("tests")
+    return (root / str(n) for n in itertools.count(1))
+
+
 @pytest.fixture(autouse=True)
-def _test_files(tmp_path: Path) -> Iterator[None]:
-    """Every test keeps its files in its own temporary folder and starts with an empty cache."""
-    with override_settings(**files_under(tmp_path)):
+def files_folder(_test_folders: Iterator[Path]) -> Iterator[Path]:
+    """Every test keeps its files in a new folder of its own and starts with an empty cache.
+
+    Not pytest's ``tmp_path``: each of those scans every folder made so far this session for
+    the next free number (4.6 s of CPU over 2,000 tests, against 0.1 s here). Tests that
+    want a scratch folder of their own still ask for ``tmp_path``."""
+    folder = next(_test_folders)
+    folder.mkdir()
+    with override_settings(**files_under(folder)):
         cache.clear()
-        yield
+        yield folder
 
 
 @contextmanager

@@ -192,11 +192,12 @@ def test_brute_force_protection_is_on() -> None:
     assert settings.AXES_ENABLE_ACCESS_FAILURE_LOG is True
 
 
-def test_tests_use_their_own_private_folder_mail_and_cache(tmp_path: Path) -> None:
+def test_tests_use_their_own_private_folder_mail_and_cache(files_folder: Path) -> None:
     from django.core import mail
     from django.core.cache import cache
 
-    assert Path(settings.PRIVATE_STORAGE_ROOT).is_relative_to(tmp_path)
+    assert Path(settings.PRIVATE_STORAGE_ROOT) == files_folder / "private"
+    assert list(files_folder.rglob("*")) == [files_folder / "private"]
     mail.send_mail("s", "b", "from@example.org", ["to@example.org"])
     assert len(mail.outbox) == 1
     cache.set("k", 1)
