@@ -13,8 +13,6 @@ from typing import Any
 from django.conf import settings
 from django.utils.csp import CSP
 
-from tests.conftest import SigningKeys
-
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -64,29 +62,6 @@ def settings_in_subprocess(env: dict[str, str], *names: str) -> dict[str, Any]:
     assert result.returncode == 0, result.stderr
     values: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
     return values
-
-
-def test_check_deploy_reports_nothing_in_production(
-    tmp_path: Path, signing_keys: SigningKeys
-) -> None:
-    env = production_env(
-        tmp_path,
-        DJANGO_SIGNING_PKCS12=str(signing_keys.portal),
-        DJANGO_SIGNING_PASSPHRASE=signing_keys.passphrase,
-    )
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output
-    assert "WARNINGS" not in output
-    assert "ERRORS" not in output
-    assert "System check identified no issues" in output
 
 
 def test_production_refuses_to_start_without_a_secret_key(tmp_path: Path) -> None:
