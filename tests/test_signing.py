@@ -461,6 +461,10 @@ def test_processes_starting_together_end_with_one_demo_key_and_its_passphrase(
     settings.SIGNING_DEMO_DIR = tmp_path / "signing"
     with multiprocessing.get_context("fork").Pool(4) as pool:
         made = set(pool.map(_demo_key_in_another_process, range(4)))
+        # Not terminate() at the block's end: a worker killed while it holds the task queue's
+        # lock leaves another waiting for it for ever (it hung a run of the suite).
+        pool.close()
+        pool.join()
 
     p12 = tmp_path / "signing" / "demo.p12"
     assert made == {str(p12)}

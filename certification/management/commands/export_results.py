@@ -155,6 +155,11 @@ class Command(BaseCommand):
                     for name, count in pool.imap_unordered(_export_one, tasks):
                         total += count
                         self.stderr.write(f"{name} : {count} élèves")
+                    # The workers leave by themselves. The block's end would terminate() them:
+                    # one killed while it holds the task queue's lock leaves another waiting
+                    # for it for ever, and the command with it.
+                    pool.close()
+                    pool.join()
         except OSError as exc:
             raise CommandError(
                 f"Écriture impossible dans {directory} : {exc.strerror}.", returncode=2
