@@ -177,8 +177,9 @@ def files_folder(_test_folders: Iterator[Path]) -> Iterator[Path]:
     """Every test keeps its files in a new folder of its own and starts with an empty cache.
 
     Not pytest's ``tmp_path``: each of those scans every folder made so far this session for
-    the next free number (4.6 s of CPU over 2,000 tests, against 0.1 s here). Tests that
-    want a scratch folder of their own still ask for ``tmp_path``."""
+    the next free number. Over 2,000 empty tests, pytest alone, two runs each: ``tmp_path``
+    adds 2.7–2.8 s of CPU, this fixture 0.9 s. Tests that want a scratch folder of their own
+    still ask for ``tmp_path``."""
     folder = next(_test_folders)
     folder.mkdir()
     with override_settings(**files_under(folder)):
