@@ -21,6 +21,8 @@ import sys
 import time
 from pathlib import Path
 
+from report import say
+
 ROOT = Path(__file__).resolve().parent.parent
 GOAL_CPU_S = 240.0
 PYTEST = [sys.executable, "-m", "pytest", "-m", "not e2e", "-q", "-p", "no:cacheprovider"]
@@ -72,18 +74,18 @@ def main() -> None:
     _run([*PYTEST, "--collect-only"])
     cpu = []
     header = f"{'run':>4} {'user s':>8} {'sys s':>7} {'CPU s':>7} {'wall s':>7} {'anchor s':>8}"
-    print(f"{header}  load before → after")
+    say(f"{header}  load before → after")
     for n in range(1, runs + 1):
         load = _load()
         anchor = _anchor()
         user, system, wall, last = _run(PYTEST)
         cpu.append(user + system)
         figures = f"{user:8.1f} {system:7.1f} {user + system:7.1f} {wall:7.1f} {anchor:8.2f}"
-        print(f"{n:>4} {figures}  {load} → {_load()}", flush=True)
-    print(f"pytest: {last}")
+        say(f"{n:>4} {figures}  {load} → {_load()}")
+    say(f"pytest: {last}")
     median = statistics.median(cpu)
     verdict = "met" if median <= GOAL_CPU_S else "missed"
-    print(
+    say(
         f"median CPU {median:.1f} s (min {min(cpu):.1f}, max {max(cpu):.1f}); "
         f"goal ≤ {GOAL_CPU_S:.0f} s: {verdict}"
     )
