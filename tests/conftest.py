@@ -218,3 +218,12 @@ def certificates_without_pdf(patch: pytest.MonkeyPatch) -> None:
     their PDF rendering (~0.3 s each) nor signature."""
     patch.setattr("certification.services.render_pdf", lambda *a, **k: b"%PDF-1.7 demo")
     patch.setattr("certification.services.sign_pdf", lambda pdf, **k: pdf)
+
+
+@pytest.fixture
+def certificate_pdf_not_rendered(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Speed only, for tests about what issuing a certificate does elsewhere (the parcours,
+    the journal, a page, an e-mail, a code): the certificate is numbered, frozen and stored,
+    its PDF neither rendered nor signed (``certificates_without_pdf``). The PDF itself is
+    tested in ``test_issuance``, ``test_verify_signature`` and ``test_tagged_pdfs``."""
+    certificates_without_pdf(monkeypatch)

@@ -10,7 +10,7 @@ from tests.factories import EnrolmentFactory, RegistrarFactory
 
 
 @pytest.fixture
-def certificate(db):
+def certificate(db, certificate_pdf_not_rendered):
     cohort = make_cohort(1, deliberated=True)
     return services.certificate_issue(enrolment=cohort["enrolments"][0], by=RegistrarFactory())
 

@@ -25,6 +25,7 @@ def _files(settings) -> list[str]:
     return sorted(p.name for p in settings.PRIVATE_STORAGE_ROOT.rglob("*.pdf"))
 
 
+@pytest.mark.usefixtures("certificate_pdf_not_rendered")
 def test_bulk_issue_with_immediate_backend_issues_every_eligible(cohort, registrar, settings):
     settings.TASKS = IMMEDIATE
     job = tasks.bulk_issue_start(programme_year=cohort["py"], by=registrar)
@@ -44,6 +45,7 @@ def test_a_job_is_split_into_chunks_each_one_task(cohort, registrar, settings):
     assert (job.status, job.done, job.total) == ("queued", 0, 3)
 
 
+@pytest.mark.usefixtures("certificate_pdf_not_rendered")
 def test_progress_is_written_once_per_chunk(cohort, registrar, settings):
     settings.CERTIFICATE_CHUNK_SIZE = 2
     job = bulk.job_create(programme_year=cohort["py"], by=registrar)
@@ -56,6 +58,7 @@ def test_progress_is_written_once_per_chunk(cohort, registrar, settings):
     assert (job.status, job.done, job.finished_at is not None) == ("done", 3, True)
 
 
+@pytest.mark.usefixtures("certificate_pdf_not_rendered")
 def test_restart_after_a_crash_finishes_without_duplicates(cohort, registrar):
     job = BulkIssueJob.objects.create(programme_year=cohort["py"], created_by=registrar)
     real = services.certificate_issue
@@ -81,6 +84,7 @@ def test_restart_after_a_crash_finishes_without_duplicates(cohort, registrar):
     assert sorted(Certificate.objects.values_list("sequence", flat=True)) == [1, 2, 3]
 
 
+@pytest.mark.usefixtures("certificate_pdf_not_rendered")
 def test_a_dead_workers_chunk_is_queued_again_once_its_lease_expires(cohort, registrar, settings):
     settings.TASK_LEASE_SECONDS = 60
     job = bulk.job_create(programme_year=cohort["py"], by=registrar)

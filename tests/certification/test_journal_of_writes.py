@@ -4,6 +4,7 @@
 import datetime as dt
 from decimal import Decimal
 
+import pytest
 from django.urls import reverse
 
 from attendance.services import RollEntry, roll_record
@@ -71,6 +72,7 @@ def test_an_unchanged_fee_writes_no_line(cohort, registrar):
     assert not AuditEntry.objects.filter(action="fees.fees.set").exists()
 
 
+@pytest.mark.usefixtures("certificate_pdf_not_rendered")
 def test_deliberation_certificates_and_revocation_are_in_the_journal(cohort, registrar):
     deliberate(cohort["py"], by=registrar)
     [(who, deliberation)] = lines("jury.deliberation.record")

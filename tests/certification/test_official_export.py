@@ -182,6 +182,7 @@ def test_before_the_jury_the_file_is_provisional_with_empty_decisions(client, wo
     assert only_207["ECTS_INSCRITS"] == "4"
 
 
+@pytest.mark.usefixtures("certificate_pdf_not_rendered")
 def test_after_the_jury_the_file_is_final_with_each_decision_and_the_certificate(client, world):
     registrar = RegistrarFactory()
     jury = deliberate(world["py"], by=registrar)

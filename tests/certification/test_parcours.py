@@ -1,9 +1,12 @@
 """A certificate issued by the portal appears in the student's parcours by itself (issue 13)."""
 
+import pytest
 from django.urls import reverse
 
 from certification import services
 from enrolment.models import PriorDiploma
+
+pytestmark = pytest.mark.usefixtures("certificate_pdf_not_rendered")
 
 
 def test_an_issued_certificate_enters_the_parcours_and_leaves_it_when_revoked(

@@ -55,9 +55,15 @@ SECTIONS = [
 
 
 @pytest.fixture
-def world():
+def world(monkeypatch):
     """Two students of one cohort, each with grades, an absence, a justification, a payment
-    and a notification; the first also has a draft grade (never exported)."""
+    and a notification; the first also has a draft grade (never exported).
+
+    Speed only: the relevé the archive holds is stored without being rendered nor signed
+    (~0.3 s each export). The rendered, signed documents of an archive are tested apart
+    (``test_certificate_transcript_and_attestation_pdfs_are_in_documents``)."""
+    monkeypatch.setattr(personal_data, "render_pdf", lambda *a, **k: b"%PDF-1.7 releve")
+    monkeypatch.setattr(personal_data, "sign_pdf", lambda pdf, **k: pdf)
     c = cohort()
     me = student("camille", number="2400101")
     other = student("dominique", number="2400102", first_name="Dominique", last_name="Autreval")

@@ -2,6 +2,7 @@ import datetime as dt
 import re
 from decimal import Decimal
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -121,6 +122,7 @@ def test_bulk_issue_without_the_confirmation_issues_and_mails_nothing(
     assert mailoutbox == []
 
 
+@pytest.mark.usefixtures("certificate_pdf_not_rendered")
 def test_bulk_issue_counts_only_the_certificates_still_to_issue(client, deliberated, registrar):
     """One « admis » already holds a certificate: the confirmation says 2, not 3."""
     services.certificate_issue(enrolment=deliberated["enrolments"][0], by=registrar)
@@ -131,6 +133,7 @@ def test_bulk_issue_counts_only_the_certificates_still_to_issue(client, delibera
     assert "Je confirme : 2 certificats seront délivrés et 2 élèves recevront un e-mail." in page
 
 
+@pytest.mark.usefixtures("certificate_pdf_not_rendered")
 def test_revoking_without_the_confirmation_keeps_the_certificate_valid(
     client, deliberated, registrar
 ):
@@ -156,6 +159,7 @@ def test_revoking_without_the_confirmation_keeps_the_certificate_valid(
     assert certificate.revoked_at is not None
 
 
+@pytest.mark.usefixtures("certificate_pdf_not_rendered")
 def test_revoking_without_a_reason_is_refused_on_the_page(client, deliberated, registrar):
     certificate = services.certificate_issue(enrolment=deliberated["enrolments"][0], by=registrar)
     client.force_login(registrar)
@@ -221,6 +225,7 @@ def test_before_the_jury_every_student_is_not_deliberated_and_filters_use_the_pr
     ]
 
 
+@pytest.mark.usefixtures("certificate_pdf_not_rendered")
 def test_the_jury_table_filters_the_certificates_to_issue(client, deliberated, registrar):
     py = deliberated["py"]
     issued = deliberated["enrolments"][0]

@@ -223,6 +223,7 @@ def test_a_decided_justification_links_to_the_attendance_page(
     assert "27 novembre 2026" in body
 
 
+@pytest.mark.usefixtures("certificate_pdf_not_rendered")
 def test_an_issued_certificate_links_to_the_documents_and_the_verification_page(
     django_capture_on_commit_callbacks,
 ):
