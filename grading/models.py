@@ -94,6 +94,14 @@ class Grade(models.Model):
                 condition=Q(under_correction=True),
                 name="grade_under_correction",
             ),
+            # The jury page lists the cohort's drafts on every view (services.draft_grades):
+            # once a cohort's marks are published, a probe of this small index instead of a
+            # read of every grade of the cohort.
+            models.Index(
+                fields=["enrolment"],
+                condition=Q(published=False, under_correction=False),
+                name="grade_draft",
+            ),
         ]
 
     def __str__(self) -> str:
