@@ -30,10 +30,9 @@ PYTEST = [sys.executable, "-m", "pytest", "-m", "not e2e", "-q", "-p", "no:cache
 
 def _environment() -> dict[str, str]:
     """The developer's environment on SQLite, bytecode written (as scripts/test does)."""
-    env = {
+    return {
         k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "PYTHONDONTWRITEBYTECODE"}
     }
-    return env
 
 
 def _load() -> str:

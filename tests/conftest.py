@@ -213,11 +213,14 @@ def module_transaction(
         yield
 
 
-def certificates_without_pdf(patch: pytest.MonkeyPatch) -> None:
+def certificates_without_pdf(
+    patch: pytest.MonkeyPatch, *, module: str = "certification.services"
+) -> None:
     """Speed only, for tests about what ``load_demo`` writes: certificates are stored without
-    their PDF rendering (~0.3 s each) nor signature."""
-    patch.setattr("certification.services.render_pdf", lambda *a, **k: b"%PDF-1.7 demo")
-    patch.setattr("certification.services.sign_pdf", lambda pdf, **k: pdf)
+    their PDF rendering (~0.3 s each) nor signature. ``module``: another module that renders
+    and signs with ``render_pdf`` and ``sign_pdf`` (the « Mes données » archive)."""
+    patch.setattr(f"{module}.render_pdf", lambda *a, **k: b"%PDF-1.7 not rendered")
+    patch.setattr(f"{module}.sign_pdf", lambda pdf, **k: pdf)
 
 
 @pytest.fixture

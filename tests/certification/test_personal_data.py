@@ -31,6 +31,7 @@ from certification.personal_data import (
 from certification.services import certificate_issue
 from enrolment.models import AuditEntry, EnrolmentStatusChange, Notification
 from tests.certification.conftest import make_cohort
+from tests.conftest import certificates_without_pdf
 from tests.factories import (
     AssessmentFactory,
     PaymentFactory,
@@ -62,8 +63,7 @@ def world(monkeypatch):
     Speed only: the relevé the archive holds is stored without being rendered nor signed
     (~0.3 s each export). The rendered, signed documents of an archive are tested apart
     (``test_certificate_transcript_and_attestation_pdfs_are_in_documents``)."""
-    monkeypatch.setattr(personal_data, "render_pdf", lambda *a, **k: b"%PDF-1.7 releve")
-    monkeypatch.setattr(personal_data, "sign_pdf", lambda pdf, **k: pdf)
+    certificates_without_pdf(monkeypatch, module="certification.personal_data")
     c = cohort()
     me = student("camille", number="2400101")
     other = student("dominique", number="2400102", first_name="Dominique", last_name="Autreval")
