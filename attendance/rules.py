@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from decimal import Decimal, localcontext
+from decimal import Context, Decimal
 from enum import StrEnum
 from fractions import Fraction
 from math import floor
@@ -16,6 +16,8 @@ from types import MappingProxyType
 from lib import numbers
 
 _CENT = Decimal("0.01")
+# Exact for threshold × minutes, used through its methods (no ``localcontext`` per student).
+_EXACT = Context(prec=50)
 
 
 class Site(StrEnum):
@@ -208,16 +210,16 @@ class AbsenceRate:
     @property
     def defaillant(self) -> bool:
         """Exact rate strictly above the threshold (RULES.md §5), compared without rounding."""
-        with localcontext(prec=50):
-            return self.missed_minutes * 100 > self.threshold_pct * self.held_minutes
+        return self.missed_minutes * 100 > _EXACT.multiply(self.threshold_pct, self.held_minutes)
 
     @property
     def warning(self) -> bool:
         """Exact rate at or above 3/4 of the threshold (15 % for 20 %), défaillant included."""
         if self.missed_minutes == 0:
             return False
-        with localcontext(prec=50):
-            return self.missed_minutes * 100 * 4 >= 3 * self.threshold_pct * self.held_minutes
+        return self.missed_minutes * 100 * 4 >= _EXACT.multiply(
+            self.threshold_pct, 3 * self.held_minutes
+        )
 
     @property
     def minutes_left(self) -> int:

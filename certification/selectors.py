@@ -83,10 +83,12 @@ def _memoised_ue_result() -> UEResultFunction:
     """``ue_result`` remembered for one computation: students share the same inputs (same UE,
     same marks on a quarter-point grid, few statuses), and the rules are pure.
 
-    The key is everything the result depends on. ``assessments`` by identity (one list per UE
-    in ``_assessments``), kept alive with the cache so that no other list can take its id."""
-    cache: dict[tuple[str, int, int, frozenset[tuple[str, GradeEntry]], Decimal], UEResult] = {}
-    alive: list[Sequence[AssessmentInfo]] = []
+    The key is everything the result depends on. ``assessments`` and the entries by identity
+    (one list per UE in ``_assessments``; one entry per status and value in ``_entries``), kept
+    alive with the cache so that no other object can take their ids: hashing every entry's
+    Decimal cost more than the rules it saved."""
+    cache: dict[tuple[str, int, int, frozenset[tuple[str, int]], Decimal], UEResult] = {}
+    alive: list[object] = []
 
     def compute(
         *,
@@ -96,10 +98,16 @@ def _memoised_ue_result() -> UEResultFunction:
         entries: Mapping[str, GradeEntry],
         pass_mark: Decimal,
     ) -> UEResult:
-        key = (ue, credits, id(assessments), frozenset(entries.items()), pass_mark)
+        key = (
+            ue,
+            credits,
+            id(assessments),
+            frozenset(zip(entries, map(id, entries.values()), strict=True)),
+            pass_mark,
+        )
         result = cache.get(key)
         if result is None:
-            alive.append(assessments)
+            alive.append((assessments, tuple(entries.values())))
             result = cache[key] = ue_result(
                 ue=ue,
                 credits=credits,

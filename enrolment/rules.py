@@ -4,7 +4,7 @@ No Django here: callers pass plain values, so every rule is testable without a d
 """
 
 from collections.abc import Iterable, Mapping
-from decimal import Decimal, localcontext
+from decimal import Context, Decimal
 from enum import StrEnum
 from types import MappingProxyType
 
@@ -12,6 +12,7 @@ from lib import numbers
 
 # Enough digits for any sum of money with cents: additions stay exact (RULES.md §3).
 _PRECISION = 50
+_EXACT = Context(prec=_PRECISION)  # used through its methods: no ``localcontext`` per student
 
 
 class JuryDecision(StrEnum):
@@ -43,8 +44,10 @@ def fees_balance(*, due: Decimal, payments: Iterable[Decimal]) -> Decimal:
 
     A negative balance is in the student's favour (INTERCHANGE.md: overpayment allowed).
     """
-    with localcontext(prec=_PRECISION):
-        return due - sum(payments, Decimal(0))
+    paid = Decimal(0)
+    for payment in payments:
+        paid = _EXACT.add(paid, payment)
+    return _EXACT.subtract(due, paid)
 
 
 def is_paid_in_full(*, due: Decimal, payments: Iterable[Decimal]) -> bool:

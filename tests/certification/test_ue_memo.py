@@ -19,13 +19,24 @@ def assessments(weight: str = "1") -> list[AssessmentInfo]:
 
 
 def test_same_inputs_give_the_same_result_computed_once():
+    """Entries count by identity, as ``_entries`` shares one per status and value."""
     compute = _memoised_ue_result()
     infos = assessments()
     args = {"ue": "RSV206", "credits": 6, "assessments": infos, "pass_mark": D(10)}
-    first = compute(entries={"CC": graded("12.00"), "CT": graded("9.50")}, **args)
-    again = compute(entries={"CT": graded("9.50"), "CC": graded("12.00")}, **args)
+    cc, ct = graded("12.00"), graded("9.50")
+    first = compute(entries={"CC": cc, "CT": ct}, **args)
+    again = compute(entries={"CT": ct, "CC": cc}, **args)
     assert again is first
     assert first == ue_result(entries={"CC": graded("12.00"), "CT": graded("9.50")}, **args)
+
+
+def test_equal_entries_of_other_objects_give_an_equal_result():
+    compute = _memoised_ue_result()
+    args = {"ue": "RSV206", "credits": 6, "assessments": assessments(), "pass_mark": D(10)}
+    first = compute(entries={"CC": graded("12.00"), "CT": graded("9.50")}, **args)
+    other = compute(entries={"CC": graded("12.00"), "CT": graded("9.50")}, **args)
+    assert other == first
+    assert other.average == D("10.33")
 
 
 def test_any_difference_in_the_inputs_is_a_different_result():
