@@ -66,6 +66,10 @@ class _Chunks:
 
 class Command(BaseCommand):
     help = "Exporte les résultats calculés d'une promotion (JSON ou CSV), publiés ou non."
+    # The system checks import the URL configuration, so every view and WeasyPrint: a second
+    # before the first cohort, for a command that reads the database and writes files. The
+    # deployment runs them (`check --deploy`, docs/deploy.md), as Django's `dbshell` does.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("code", nargs="?", help="code du programme, ex. CS2600A")
