@@ -24,6 +24,7 @@ the turns' ratios. The load average is printed: the machine is shared, figures a
 import argparse
 import io
 import os
+import secrets
 import statistics
 import sys
 import tempfile
@@ -89,8 +90,28 @@ def setup(database_url: str | None = None) -> None:
     }
     from django.core.management import call_command
 
+    _signing_key(Path(tmp))
     call_command("migrate", verbosity=0)
     call_command("load_demo", verbosity=0, stdout=io.StringIO())
+
+
+def _signing_key(folder: Path) -> None:
+    """Production refuses to sign without a configured key, and the demo issues signed
+    certificates: a throwaway key, as `scripts/test` gives its deployment check."""
+    from django.conf import settings
+
+    from lib.signing import generate_self_signed
+
+    if settings.SIGNING_PKCS12_PATH:
+        return
+    path, passphrase = folder / "bench-signing.p12", secrets.token_urlsafe(24)
+    generate_self_signed(path, subject="Portail CS (banc d'essai)", passphrase=passphrase)
+    settings.SIGNING_PKCS12_PATH, settings.SIGNING_PASSPHRASE = str(path), passphrase
+    # The servers serving.py starts read the same key from their environment.
+    os.environ["DJANGO_SIGNING_PKCS12"], os.environ["DJANGO_SIGNING_PASSPHRASE"] = (
+        str(path),
+        passphrase,
+    )
 
 
 def _session_cookie(user: Any) -> str:
