@@ -8,8 +8,6 @@ from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning
 from django.http.request import validate_host
 
-from lib.signing import key_problems
-
 _WHY = "links in e-mails, certificates' QR codes and calendar feeds"
 
 
@@ -52,6 +50,11 @@ def public_base_url_check(app_configs: Sequence[Any] | None, **kwargs: Any) -> l
 def signing_key_check(app_configs: Sequence[Any] | None, **kwargs: Any) -> list[CheckMessage]:
     """The key that signs certificates, attestations and relevés opens, is valid today, and
     is not the demo one in production (lib.signing.key_problems says what is wrong)."""
+    # Imported here, not above: this module is imported by every process as Django starts,
+    # and lib.signing brings pyHanko, aiohttp and fontTools (0.6 s), which a process that runs
+    # no checks (export_results, a test's subprocess) never uses.
+    from lib.signing import key_problems
+
     return [
         Error(
             problem,
