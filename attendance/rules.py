@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from decimal import Context, Decimal
+from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
 from math import floor
@@ -16,8 +16,6 @@ from types import MappingProxyType
 from lib import numbers
 
 _CENT = Decimal("0.01")
-# Exact for threshold × minutes, used through its methods (no ``localcontext`` per student).
-_EXACT = Context(prec=50)
 
 
 class Site(StrEnum):
@@ -210,14 +208,16 @@ class AbsenceRate:
     @property
     def defaillant(self) -> bool:
         """Exact rate strictly above the threshold (RULES.md §5), compared without rounding."""
-        return self.missed_minutes * 100 > _EXACT.multiply(self.threshold_pct, self.held_minutes)
+        return self.missed_minutes * 100 > numbers.EXACT.multiply(
+            self.threshold_pct, self.held_minutes
+        )
 
     @property
     def warning(self) -> bool:
         """Exact rate at or above 3/4 of the threshold (15 % for 20 %), défaillant included."""
         if self.missed_minutes == 0:
             return False
-        return self.missed_minutes * 100 * 4 >= _EXACT.multiply(
+        return self.missed_minutes * 100 * 4 >= numbers.EXACT.multiply(
             self.threshold_pct, 3 * self.held_minutes
         )
 

@@ -4,15 +4,11 @@ No Django here: callers pass plain values, so every rule is testable without a d
 """
 
 from collections.abc import Iterable, Mapping
-from decimal import Context, Decimal
+from decimal import Decimal
 from enum import StrEnum
 from types import MappingProxyType
 
 from lib import numbers
-
-# Enough digits for any sum of money with cents: additions stay exact (RULES.md §3).
-_PRECISION = 50
-_EXACT = Context(prec=_PRECISION)  # used through its methods: no ``localcontext`` per student
 
 
 class JuryDecision(StrEnum):
@@ -46,8 +42,8 @@ def fees_balance(*, due: Decimal, payments: Iterable[Decimal]) -> Decimal:
     """
     paid = Decimal(0)
     for payment in payments:
-        paid = _EXACT.add(paid, payment)
-    return _EXACT.subtract(due, paid)
+        paid = numbers.EXACT.add(paid, payment)
+    return numbers.EXACT.subtract(due, paid)
 
 
 def is_paid_in_full(*, due: Decimal, payments: Iterable[Decimal]) -> bool:

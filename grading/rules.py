@@ -6,18 +6,13 @@ Exact ``Decimal``/integer arithmetic only; the average is rounded half-up once, 
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Context, Decimal
+from decimal import Decimal
 from enum import StrEnum
 
 from lib import numbers
 
 MAX_GRADE = Decimal(20)
 _CENT = Decimal("0.01")
-_PRECISION = 50
-# Exact for any sum of weights × marks, used through its methods: an average computes in it
-# without switching the thread's context (``localcontext``) each time, which cost a third of
-# a cohort's averages. Only its flags ever change, and nothing reads them.
-_EXACT = Context(prec=_PRECISION)
 
 # SECURITY.md #6/#7: the one written rule for grade input. ASCII classes only, so full-width
 # or Arabic-Indic digits, "1_0", "1e1", "NaN", "-0" and "+5" never reach Decimal().
@@ -147,7 +142,7 @@ class UEResult:
         if self.average is None:
             return None
         weighted, weights = _weighted_sums(self.counted)
-        return _EXACT.divide(weighted, weights)
+        return numbers.EXACT.divide(weighted, weights)
 
     @property
     def validated(self) -> bool:
@@ -259,8 +254,8 @@ def _weighted_sums(counted: Sequence[CountedMark]) -> tuple[Decimal, Decimal]:
     """Σ weight × mark and Σ weight of the counted marks (non-empty), exactly."""
     weighted = weights = Decimal(0)
     for c in counted:
-        weighted = _EXACT.add(weighted, _EXACT.multiply(c.weight, c.mark))
-        weights = _EXACT.add(weights, c.weight)
+        weighted = numbers.EXACT.add(weighted, numbers.EXACT.multiply(c.weight, c.mark))
+        weights = numbers.EXACT.add(weights, c.weight)
     return weighted, weights
 
 

@@ -9,9 +9,15 @@ Rounding is half-up (away from zero on a tie), from the exact value: 9.995 gives
 and a ``Fraction`` is never rounded through a float (RULES.md §6, §8 #9).
 """
 
-from decimal import Decimal
+from decimal import Context, Decimal
 from fractions import Fraction
 from math import floor
+
+# Exact arithmetic on marks × weights, sums of money and threshold × minutes: 50 digits hold
+# any of them, so ``EXACT.add``, ``EXACT.multiply`` and ``EXACT.subtract`` never round. Used
+# through its methods, never installed as the thread's context (``localcontext`` per student
+# cost a third of a cohort's averages); only its flags change, and nothing reads them.
+EXACT = Context(prec=50)
 
 NBSP = "\xa0"  # between thousands of money, and before « € » and « % »
 NNBSP = "\u202f"  # narrow no-break space: between thousands of plain counts (« 1 200 »)
