@@ -62,7 +62,12 @@ from pyhanko.pdf_utils.metadata.model import VENDOR
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.sign.diff_analysis import ModificationLevel
-from pyhanko.sign.fields import MDPPerm, SigFieldSpec, SigSeedSubFilter
+from pyhanko.sign.fields import (
+    MDPPerm,
+    SigFieldSpec,
+    SigSeedSubFilter,
+    append_signature_field,
+)
 from pyhanko.sign.signers import PdfSignatureMetadata, PdfSigner, SimpleSigner
 from pyhanko.sign.signers.pdf_signer import PdfSigningSession
 from pyhanko.sign.timestamps import TimeStamper, TimestampRequestError
@@ -173,6 +178,13 @@ def sign_pdf(
             on_page=box.page,
             box=(round(x1), round(y1), round(x2), round(y2)),
         )
+    writer = IncrementalPdfFileWriter(BytesIO(pdf))
+    _align_producer(writer)
+    if box is not None:
+        # The visible field is made first, in the revision the signature covers, so that it
+        # can join the structure tree; pyHanko then signs it as an existing empty field.
+        append_signature_field(writer, spec)
+        _tag_widget(writer, field_name, alt=f"Signé électroniquement par {signatory}")
     signer = _TimedPdfSigner(
         meta,
         keys.signer,
@@ -181,8 +193,6 @@ def sign_pdf(
         stamp_style=_stamp_style(),
         new_field_spec=spec,
     )
-    writer = IncrementalPdfFileWriter(BytesIO(pdf))
-    _align_producer(writer)
     text = {"signatory": signatory, "when": _when(signed_at)}
     try:
         output = _run(
@@ -566,6 +576,62 @@ def _align_producer(writer: IncrementalPdfFileWriter) -> None:
     info = generic.DictionaryObject(writer.trailer["/Info"])  # type: ignore[no-untyped-call]
     info["/Producer"] = generic.TextStringObject(VENDOR)
     writer.set_info(info)
+
+
+def _tag_widget(writer: IncrementalPdfFileWriter, field_name: str, *, alt: str) -> None:
+    """Put the visible signature into the structure tree WeasyPrint made, as a screen reader
+    expects of an annotation (PDF/UA-1 § 7.18.1, ISO 32000-1 § 14.7.4.4): a ``Form`` element
+    under the document, naming the signatory, whose content is the widget (an object
+    reference), found back from the widget through its ``StructParent`` key. The field's
+    tooltip (``/TU``) gives it the same name. An untagged PDF is left as it is."""
+    root = writer.root
+    if "/StructTreeRoot" not in root:
+        return
+    widget_ref = next(
+        ref
+        for ref in root["/AcroForm"].raw_get("/Fields")
+        if ref.get_object().get("/T") == field_name
+    )
+    widget = widget_ref.get_object()
+    tree = root["/StructTreeRoot"]
+    nums = tree["/ParentTree"]["/Nums"]  # WeasyPrint writes a flat number tree
+    if "/ParentTreeNextKey" in tree:
+        key = int(tree["/ParentTreeNextKey"])
+    else:
+        key = max(int(nums.raw_get(i)) for i in range(0, len(nums), 2)) + 1
+    kids = tree["/K"]
+    document_ref = kids.raw_get(0) if isinstance(kids, generic.ArrayObject) else tree.raw_get("/K")
+    document = document_ref.get_object()
+    name = generic.TextStringObject(alt)
+    form_ref = writer.add_object(
+        generic.DictionaryObject(  # type: ignore[no-untyped-call]
+            {
+                generic.pdf_name("/Type"): generic.pdf_name("/StructElem"),
+                generic.pdf_name("/S"): generic.pdf_name("/Form"),
+                generic.pdf_name("/P"): document_ref,
+                generic.pdf_name("/Alt"): name,
+                generic.pdf_name("/K"): generic.DictionaryObject(  # type: ignore[no-untyped-call]
+                    {
+                        generic.pdf_name("/Type"): generic.pdf_name("/OBJR"),
+                        generic.pdf_name("/Obj"): widget_ref,
+                        generic.pdf_name("/Pg"): widget.raw_get("/P"),
+                    }
+                ),
+            }
+        )
+    )
+    children = document["/K"]
+    if not isinstance(children, generic.ArrayObject):
+        children = generic.ArrayObject([document.raw_get("/K")])
+        document[generic.pdf_name("/K")] = children
+    children.append(form_ref)
+    structure_key = generic.NumberObject(key)  # type: ignore[no-untyped-call]
+    nums.extend([structure_key, form_ref])
+    tree[generic.pdf_name("/ParentTreeNextKey")] = generic.NumberObject(key + 1)  # type: ignore[no-untyped-call]
+    widget[generic.pdf_name("/StructParent")] = structure_key
+    widget[generic.pdf_name("/TU")] = name
+    for changed in (children, nums, tree, document, widget):
+        writer.update_container(changed)
 
 
 def _reserved_bytes(keys: _Keys) -> int:
