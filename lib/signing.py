@@ -63,6 +63,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.fields import (
+    InvisSigSettings,
     MDPPerm,
     SigFieldSpec,
     SigSeedSubFilter,
@@ -170,7 +171,12 @@ def sign_pdf(
         docmdp_permissions=MDPPerm.NO_CHANGES,
     )
     if box is None:
-        spec = SigFieldSpec(sig_field_name=field_name)
+        # An invisible widget stays out of the structure tree: PDF/UA lets it, once outside
+        # the page (PDF/A wants its print flag, which forbids the hidden one).
+        spec = SigFieldSpec(
+            sig_field_name=field_name,
+            invis_sig_settings=InvisSigSettings(box_out_of_bounds=True),
+        )
     else:
         x1, y1, x2, y2 = box.box
         spec = SigFieldSpec(

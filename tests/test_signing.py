@@ -112,6 +112,18 @@ def test_invisible_signature_verifies(unsigned: bytes) -> None:
     assert verify_pdf(sign_pdf(unsigned, reason="Relevé de notes")).outcome == VALID
 
 
+def test_an_invisible_signature_lies_off_the_page_printable_and_untagged(unsigned: bytes) -> None:
+    """PDF/A wants the print flag (which forbids the hidden one); PDF/UA exempts a widget
+    outside the page from the structure tree."""
+    reader = PdfReader(BytesIO(sign_pdf(unsigned, reason="Relevé de notes")))
+    (widget,) = [a.get_object() for a in reader.pages[-1]["/Annots"]]
+    assert widget["/FT"] == "/Sig"
+    assert [float(x) for x in widget["/Rect"]] == [-9999.0] * 4
+    assert widget["/F"] & 4  # print
+    assert not widget["/F"] & 2  # not hidden
+    assert "/StructParent" not in widget
+
+
 def test_works_from_a_thread_whose_event_loop_runs(unsigned: bytes) -> None:
     """Playwright's sync API keeps an event loop running in the browser tests' thread."""
 
