@@ -8,10 +8,21 @@ from fractions import Fraction
 import pytest
 from django.template import Context, Template
 from django.utils import translation
+from hypothesis import given
+from hypothesis import strategies as st
 
 from lib import formats
 from lib.formats import long_date, long_datetime, ordinal
-from lib.numbers import count, decimal_fr, grade, money, percent, plain, plain_percent
+from lib.numbers import (
+    count,
+    decimal_fr,
+    grade,
+    money,
+    percent,
+    plain,
+    plain_percent,
+    round_half_up,
+)
 
 PARIS = dt.timezone(dt.timedelta(hours=2))
 
@@ -145,6 +156,16 @@ def test_decimal_fr_rounds_half_up_and_groups_thousands(value, text):
 )
 def test_decimal_fr_takes_the_number_of_decimals(value, places, text):
     assert decimal_fr(value, places) == text
+
+
+@given(
+    st.decimals(min_value=-(10**12), max_value=10**12, places=5),
+    st.integers(min_value=0, max_value=3),
+)
+def test_a_decimal_rounds_as_its_exact_fraction_does(value, places):
+    """Decimals take the decimal module's half-up rounding; the written figure is the one the
+    exact Fraction path gives, to the last digit and exponent."""
+    assert str(round_half_up(value, places)) == str(round_half_up(Fraction(value), places))
 
 
 @pytest.mark.parametrize(
