@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from attendance.rooms import room_reading
 from attendance.rules import (
     SITES,
+    AbsenceRate,
     Presence,
     RoomCodeError,
     SessionAttendance,
@@ -21,6 +22,7 @@ from attendance.rules import (
     format_rate,
     parse_room,
 )
+from lib import numbers
 
 D = Decimal
 TWENTY = D(20)
@@ -411,3 +413,11 @@ def test_minutes_left_never_exceed_what_keeps_the_rate_at_the_threshold(sessions
 def test_negative_minutes_have_no_allowance():
     with pytest.raises(ValueError):
         absence_minutes_left(missed_minutes=-1, planned_minutes=100, threshold_pct=TWENTY)
+
+
+@given(st.integers(min_value=0, max_value=10**6), st.integers(min_value=0, max_value=10**6))
+def test_the_displayed_rate_is_the_exact_rate_rounded_half_up(missed, held):
+    """The integer shortcut of ``rate_display`` writes what the exact Fraction gives."""
+    rate = AbsenceRate(missed_minutes=missed, held_minutes=held, threshold_pct=TWENTY)
+    expected = numbers.round_half_up(rate.rate)
+    assert str(rate.rate_display) == str(expected)
