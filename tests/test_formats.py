@@ -11,18 +11,9 @@ from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lib import formats
+from lib import formats, numbers
 from lib.formats import long_date, long_datetime, ordinal
-from lib.numbers import (
-    count,
-    decimal_fr,
-    grade,
-    money,
-    percent,
-    plain,
-    plain_percent,
-    round_half_up,
-)
+from lib.numbers import count, decimal_fr, grade, money, percent, plain, plain_percent
 
 PARIS = dt.timezone(dt.timedelta(hours=2))
 
@@ -165,7 +156,8 @@ def test_decimal_fr_takes_the_number_of_decimals(value, places, text):
 def test_a_decimal_rounds_as_its_exact_fraction_does(value, places):
     """Decimals take the decimal module's half-up rounding; the written figure is the one the
     exact Fraction path gives, to the last digit and exponent."""
-    assert str(round_half_up(value, places)) == str(round_half_up(Fraction(value), places))
+    exact = numbers.round_half_up(Fraction(value), places)
+    assert str(numbers.round_half_up(value, places)) == str(exact)
 
 
 @pytest.mark.parametrize(
