@@ -150,13 +150,11 @@ class UEResult:
 
 
 def _round_half_up(weighted: Decimal, weights: Decimal) -> Decimal:
-    # Rounded from the exact quotient: 9.995 must give 10.00 whatever the weights (§8 #9).
-    # floor(q·100 + ½) for q = (n₁/d₁)/(n₂/d₂), in integers (as Fraction would, only faster):
-    # (200·n₁·d₂ + d₁·n₂) // (2·d₁·n₂), whose divisor is positive (weights > 0).
+    # Rounded from the exact quotient (n₁/d₁)/(n₂/d₂) = n₁·d₂ / (d₁·n₂), in integers: 9.995
+    # must give 10.00 whatever the weights (§8 #9). The divisor is positive (weights > 0).
     n1, d1 = weighted.as_integer_ratio()
     n2, d2 = weights.as_integer_ratio()
-    hundredths = (200 * n1 * d2 + d1 * n2) // (2 * d1 * n2)
-    return Decimal(hundredths).scaleb(-2)  # 1000 → 10.00, as quantize(_CENT) would write it
+    return numbers.ratio_half_up(n1 * d2, d1 * n2)
 
 
 def _makeups_by_original(assessments: Sequence[AssessmentInfo]) -> dict[str, AssessmentInfo]:

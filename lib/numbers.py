@@ -11,7 +11,6 @@ and a ``Fraction`` is never rounded through a float (RULES.md §6, §8 #9).
 
 from decimal import ROUND_HALF_UP, Context, Decimal
 from fractions import Fraction
-from math import floor
 
 # Exact arithmetic on marks × weights, sums of money and threshold × minutes: 50 digits hold
 # any of them, so ``EXACT.add``, ``EXACT.multiply`` and ``EXACT.subtract`` never round. Used
@@ -37,11 +36,15 @@ def round_half_up(value: Decimal | Fraction | int, places: int = 2) -> Decimal:
         rounded = value.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP, EXACT)
         return rounded if rounded else abs(rounded)
     exact = Fraction(value)
-    scale = 10**places
-    units = floor(abs(exact) * scale + Fraction(1, 2))
-    if exact < 0:
-        units = -units
-    return Decimal(units).scaleb(-places)
+    return ratio_half_up(exact.numerator, exact.denominator, places)
+
+
+def ratio_half_up(numerator: int, denominator: int, places: int = 2) -> Decimal:
+    """``numerator / denominator`` (``denominator`` > 0) rounded half-up (away from zero) to
+    ``places`` decimals, in integers: floor(|n| / d × 10^places + ½), so 9.995 gives 10.00
+    whatever the two numbers (RULES.md §8 #9). Never « -0 »."""
+    units = (2 * abs(numerator) * 10**places + denominator) // (2 * denominator)
+    return Decimal(-units if numerator < 0 else units).scaleb(-places)
 
 
 def decimal_fr(value: Decimal | Fraction | int, places: int = 2) -> str:

@@ -246,7 +246,7 @@ def test_lib_numbers_is_pure():
         if isinstance(node, ast.Import)
         for alias in node.names
     ] + [node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)]
-    assert modules == ["decimal", "fractions", "math"]
+    assert modules == ["decimal", "fractions"]
 
 
 def test_number_filters():
