@@ -589,7 +589,10 @@ def _tag_widget(writer: IncrementalPdfFileWriter, field_name: str, *, alt: str) 
     expects of an annotation (PDF/UA-1 § 7.18.1, ISO 32000-1 § 14.7.4.4): a ``Form`` element
     under the document, naming the signatory, whose content is the widget (an object
     reference), found back from the widget through its ``StructParent`` key. The field's
-    tooltip (``/TU``) gives it the same name. An untagged PDF is left as it is."""
+    tooltip (``/TU``) gives it the same name. An untagged PDF is left as it is.
+
+    WeasyPrint's tree: ``/K [Document]``, the document's children in an array, a flat
+    ``/Nums`` parent tree keyed by page and no ``/ParentTreeNextKey``."""
     root = writer.root
     if "/StructTreeRoot" not in root:
         return
@@ -600,13 +603,11 @@ def _tag_widget(writer: IncrementalPdfFileWriter, field_name: str, *, alt: str) 
     )
     widget = widget_ref.get_object()
     tree = root["/StructTreeRoot"]
-    nums = tree["/ParentTree"]["/Nums"]  # WeasyPrint writes a flat number tree
-    if "/ParentTreeNextKey" in tree:
-        key = int(tree["/ParentTreeNextKey"])
-    else:
-        key = max(int(nums.raw_get(i)) for i in range(0, len(nums), 2)) + 1
-    kids = tree["/K"]
-    document_ref = kids.raw_get(0) if isinstance(kids, generic.ArrayObject) else tree.raw_get("/K")
+    nums = tree["/ParentTree"]["/Nums"]
+    key = generic.NumberObject(  # type: ignore[no-untyped-call]
+        max(int(nums.raw_get(i)) for i in range(0, len(nums), 2)) + 1
+    )
+    document_ref = tree["/K"].raw_get(0)
     document = document_ref.get_object()
     name = generic.TextStringObject(alt)
     form_ref = writer.add_object(
@@ -626,17 +627,12 @@ def _tag_widget(writer: IncrementalPdfFileWriter, field_name: str, *, alt: str) 
             }
         )
     )
-    children = document["/K"]
-    if not isinstance(children, generic.ArrayObject):
-        children = generic.ArrayObject([document.raw_get("/K")])
-        document[generic.pdf_name("/K")] = children
-    children.append(form_ref)
-    structure_key = generic.NumberObject(key)  # type: ignore[no-untyped-call]
-    nums.extend([structure_key, form_ref])
+    document["/K"].append(form_ref)
+    nums.extend([key, form_ref])
     tree[generic.pdf_name("/ParentTreeNextKey")] = generic.NumberObject(key + 1)  # type: ignore[no-untyped-call]
-    widget[generic.pdf_name("/StructParent")] = structure_key
+    widget[generic.pdf_name("/StructParent")] = key
     widget[generic.pdf_name("/TU")] = name
-    for changed in (children, nums, tree, document, widget):
+    for changed in (document["/K"], nums, tree, document, widget):
         writer.update_container(changed)
 
 
