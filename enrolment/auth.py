@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.http import HttpRequest
 
 from .models import User
+from .roles import user_with_roles
 
 # axes stores the identifier in a 255-character column.
 _KEY_LENGTH = 255
@@ -55,3 +56,8 @@ class UsernameOrEmailBackend(ModelBackend):
         if user.check_password(password) and self.user_can_authenticate(user):
             return user
         return None
+
+    def get_user(self, user_id: Any) -> User | None:
+        """The signed-in user of each request, read with their roles in the same query."""
+        user = user_with_roles(user_id)
+        return user if user is not None and self.user_can_authenticate(user) else None

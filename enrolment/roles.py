@@ -1,18 +1,22 @@
 """Who is who: the three roles of the portal, answered from the database, never from a page.
 
-The facts are read in one query the first time a user object is asked about (a student
-profile, a UE taught, the registrar permission given to the user or to one of their groups)
-and kept on that object — on ``request.user``, for the rest of the request, as Django keeps
-``has_perm``'s permissions. The student profile is kept too, so that ``request.user.student``
-costs no other query. ``forget_roles`` drops them after a change within the same request.
+The facts (a student profile, a UE taught, the registrar permission given to the user or to
+one of their groups) are read with the signed-in user, in the query that loads it from the
+session (``enrolment.auth``), or in one query the first time another user object is asked
+about; they are kept on that object — on ``request.user``, for the rest of the request, as
+Django keeps ``has_perm``'s permissions. The student profile is kept too, so that
+``request.user.student`` costs no other query. ``forget_roles`` drops them after a change
+within the same request.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, Permission
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from lib.prepared import Prepared
+from lib.prepared import Prepared, columns, instance
 
 from .models import StaffAssignment, StudentProfile, User
 
@@ -39,25 +43,28 @@ def _registrar_permission(user: OuterRef) -> Q:
 
 _PROFILE_FIELDS = tuple(StudentProfile._meta.concrete_fields)
 
-# One row: the student profile's columns (NULL for staff), teaches a UE, has the permission.
-_FACTS = Prepared(
-    lambda user_id: (
-        User.objects.filter(pk=user_id)
-        .annotate(
-            _teaches=Exists(StaffAssignment.objects.filter(user_id=OuterRef("pk"))),
-            _registrar=_registrar_permission(OuterRef("pk")),
-        )
-        .values_list(*(f"student__{f.name}" for f in _PROFILE_FIELDS), "_teaches", "_registrar")
+
+def _with_facts(user_id: int) -> QuerySet[User]:
+    """The user's row with the facts: the profile's columns (NULL for staff), teaches a UE,
+    has the registrar permission."""
+    return User.objects.filter(pk=user_id).annotate(
+        _teaches=Exists(StaffAssignment.objects.filter(user_id=OuterRef("pk"))),
+        _registrar=_registrar_permission(OuterRef("pk")),
     )
+
+
+_FACT_COLUMNS = (*(f"student__{f.name}" for f in _PROFILE_FIELDS), "_teaches", "_registrar")
+# The facts of a user already loaded (a user object from elsewhere than the session).
+_FACTS = Prepared(lambda user_id: _with_facts(user_id).values_list(*_FACT_COLUMNS))
+# The signed-in user and the facts in one read: what the session's backend loads on every
+# request (enrolment.auth), so that no page asks again.
+_USER_AND_FACTS = Prepared(
+    lambda user_id: _with_facts(user_id).values_list(*columns(User), *_FACT_COLUMNS)
 )
 
 
-def _facts(user: User) -> _Facts:
-    cached: _Facts | None = user.__dict__.get(_CACHE)
-    if cached is not None:
-        return cached
-    rows = _FACTS.rows(user_id=user.pk)
-    row = rows[0] if rows else (None,) * (len(_PROFILE_FIELDS) + 2)
+def _keep(user: User, row: Sequence[Any]) -> _Facts:
+    """Keep on ``user`` the facts of ``row`` (``_FACT_COLUMNS``) and its student profile."""
     *profile_values, teaches, registrar = row
     student_field = User._meta.get_field("student")
     profile: StudentProfile | None = None
@@ -72,13 +79,35 @@ def _facts(user: User) -> _Facts:
     facts = _Facts(
         student=profile is not None, teacher=bool(teaches), registrar_permission=bool(registrar)
     )
-    user.__dict__[_CACHE] = facts
+    # Through the attribute, not __dict__: request.user is a SimpleLazyObject around the user
+    # the session's backend loaded (and primed), and its own __dict__ is not the user's.
+    setattr(user, _CACHE, facts)
     return facts
+
+
+def _facts(user: User) -> _Facts:
+    cached: _Facts | None = getattr(user, _CACHE, None)
+    if cached is not None:
+        return cached
+    rows = _FACTS.rows(user_id=user.pk)
+    return _keep(user, rows[0] if rows else (None,) * len(_FACT_COLUMNS))
+
+
+def user_with_roles(user_id: int) -> User | None:
+    """The user of that id with their roles already known (one query), or None."""
+    rows = _USER_AND_FACTS.rows(user_id=user_id)
+    if not rows:
+        return None
+    n_user = len(User._meta.concrete_fields)
+    user = instance(User, rows[0][:n_user])
+    _keep(user, rows[0][n_user:])
+    return user
 
 
 def forget_roles(user: AnyUser) -> None:
     """Ask the database again next time (after giving or taking a role to this very object)."""
-    user.__dict__.pop(_CACHE, None)
+    if getattr(user, _CACHE, None) is not None:
+        delattr(user, _CACHE)
 
 
 def is_student(user: AnyUser) -> bool:

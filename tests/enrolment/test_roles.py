@@ -5,7 +5,9 @@ from django.contrib.auth.models import AnonymousUser, Group, Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 
+from enrolment.auth import UsernameOrEmailBackend
 from enrolment.models import StaffAssignment, User
 from enrolment.roles import forget_roles, is_registrar, is_student, is_teacher, roles_of
 from tests.factories import (
@@ -94,6 +96,35 @@ def test_student_pages_ask_no_permission_and_roles_once(client):
     with CaptureQueriesContext(connection) as ctx:
         assert client.get(reverse("grading:student-grades")).status_code == 200
     sql = [q["sql"] for q in ctx.captured_queries]
-    assert len([s for s in sql if "auth_permission" in s]) == 1
+    asking = [s for s in sql if "auth_permission" in s]
+    assert len(asking) == 1
+    # The roles come with the signed-in user, in the query that loads it from the session.
+    assert '"enrolment_user"."password"' in asking[0]
     assert not [s for s in sql if "enrolment_staffassignment" in s and "auth_permission" not in s]
     assert not [s for s in sql if 'FROM "enrolment_studentprofile"' in s]
+
+
+def test_the_session_user_is_read_with_its_roles_or_not_at_all():
+    backend = UsernameOrEmailBackend()
+    teacher = StaffFactory()
+    StaffAssignment.objects.create(user=teacher, ue=UEFactory())
+    with CaptureQueriesContext(connection) as ctx:
+        user = backend.get_user(teacher.pk)
+        assert user is not None and user.username == teacher.username
+        assert roles_of(user) == {"teacher"}
+    assert len(ctx.captured_queries) == 1
+    assert backend.get_user(teacher.pk + 1000) is None
+    teacher.is_active = False
+    teacher.save(update_fields=["is_active"])
+    assert backend.get_user(teacher.pk) is None
+
+
+def test_roles_forgotten_through_the_request_user_proxy(client):
+    enrolment = EnrolmentFactory()
+    user = enrolment.student.user
+    lazy = SimpleLazyObject(lambda: UsernameOrEmailBackend().get_user(user.pk))
+    assert roles_of(lazy) == {"student"}
+    StaffAssignment.objects.create(user=user, ue=UEFactory())
+    assert roles_of(lazy) == {"student"}  # this request's answer, kept on the user
+    forget_roles(lazy)
+    assert roles_of(lazy) == {"student", "teacher"}
