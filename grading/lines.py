@@ -207,7 +207,7 @@ def jury_decision_label(enrolment: Enrolment) -> str:
 def grade_sheet(enrolment: Enrolment) -> GradeSheet:
     """Each UE of the enrolment with its lines, published marks only, and the jury decision.
 
-    Two queries (none more for ``enrolment.programme_year`` when it is already loaded).
+    One query (none more for ``enrolment.programme_year`` when it is already loaded).
     """
     published = published_ue_results(enrolment)
     return GradeSheet(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, FilteredRelation, OuterRef, Q, QuerySet
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -394,30 +394,34 @@ class PublishedUE:
     corrected: frozenset[int] = frozenset()
 
 
-# The two reads of published_ue_results, compiled once per process (every grades page and
-# relevé runs them): rows as tuples, turned into the same instances the ORM would build.
-# One row per assessment of each UE (by code, then date and key), or one row of NULL
-# assessment columns for a UE without any.
-_UE_ASSESSMENT_ROWS = Prepared(
+# The read of published_ue_results, compiled once per process (every grades page and relevé
+# runs it): rows as tuples, turned into the same instances the ORM would build. One row per
+# assessment of each UE (by code, then date and key), or one row of NULL assessment columns for
+# a UE without any; on each row, the student's grade on that assessment if it is published or
+# a draft under correction (only its assessment is used: a draft's value never leaves
+# published_ue_results), else NULL grade columns.
+_UE_ROWS = Prepared(
     lambda enrolment_id: (
         UE.objects.filter(enrolments=enrolment_id)
+        .annotate(
+            _grade=FilteredRelation(
+                "assessments__grades",
+                condition=Q(assessments__grades__enrolment_id=enrolment_id)
+                & (
+                    Q(assessments__grades__published=True)
+                    | Q(assessments__grades__under_correction=True)
+                ),
+            )
+        )
         .order_by("code", "pk", "assessments__date", "assessments__key")
         .values_list(
             *columns(UE),
             *columns(ProgrammeYear, "programme_year__"),
             *columns(Assessment, "assessments__"),
             *columns(Assessment, "assessments__makeup_of__"),
+            *columns(Grade, "_grade__"),
         )
     )
-)
-# The published grades and, in the same read, the drafts under correction (only their
-# assessment is used: a draft's value never leaves this function).
-_GRADE_ROWS = Prepared(
-    lambda enrolment_id: Grade.objects.filter(
-        Q(published=True) | Q(under_correction=True),
-        enrolment_id=enrolment_id,
-        assessment__ue__enrolments=enrolment_id,
-    ).values_list(*columns(Grade))
 )
 
 
@@ -425,15 +429,18 @@ def published_ue_results(enrolment: Enrolment) -> list[PublishedUE]:
     """Each UE of the enrolment (by code) with its UE result over PUBLISHED grades only.
 
     The one source of the grades page and the relevé de notes, so they cannot disagree.
-    Two queries whatever the number of UE, assessments or grades.
+    One query whatever the number of UE, assessments or grades.
     """
     using = enrolment._state.db or "default"
     n_ue, n_assessment = len(UE._meta.concrete_fields), len(Assessment._meta.concrete_fields)
     a_start = n_ue + len(ProgrammeYear._meta.concrete_fields)
     m_start = a_start + n_assessment
+    g_start = m_start + n_assessment
     ues: list[UE] = []
     assessments_by_ue: dict[int, list[Assessment]] = defaultdict(list)
-    for row in _UE_ASSESSMENT_ROWS.rows(using, enrolment_id=enrolment.pk):
+    grades: dict[int, Grade] = {}
+    corrected: set[int] = set()
+    for row in _UE_ROWS.rows(using, enrolment_id=enrolment.pk):
         if not ues or ues[-1].pk != row[0]:
             ue = instance(UE, row[:n_ue], using)
             ue.programme_year = instance(ProgrammeYear, row[n_ue:a_start], using)
@@ -442,12 +449,11 @@ def published_ue_results(enrolment: Enrolment) -> list[PublishedUE]:
             continue
         assessment = instance(Assessment, row[a_start:m_start], using)
         if assessment.makeup_of_id is not None:
-            assessment.makeup_of = instance(Assessment, row[m_start:], using)
+            assessment.makeup_of = instance(Assessment, row[m_start:g_start], using)
         assessments_by_ue[assessment.ue_id].append(assessment)
-    grades: dict[int, Grade] = {}
-    corrected: set[int] = set()
-    for row in _GRADE_ROWS.rows(using, enrolment_id=enrolment.pk):
-        grade = instance(Grade, row, using)
+        if row[g_start] is None:  # no grade shown on this assessment
+            continue
+        grade = instance(Grade, row[g_start:], using)
         if grade.published:
             grades[grade.assessment_id] = grade
         else:  # a draft under correction
