@@ -26,7 +26,7 @@ from .models import BulkIssueChunk, BulkIssueJob
 from .reasons import reason_text
 from .rules import NO_JURY
 from .selectors import latest_jury
-from .services import CertificationError, certificate_issue, cohort_plan
+from .services import CertificationError, certificate_issue, cohort_plan, juries_read_once
 
 logger = logging.getLogger(__name__)
 
@@ -96,22 +96,23 @@ def chunk_run(*, chunk_id: int) -> BulkIssueChunk:
         chunk.enrolment_ids
     )
     done, failures = 0, []
-    for enrolment_id in chunk.enrolment_ids:
-        enrolment = enrolments.get(enrolment_id)
-        if enrolment is None:
-            continue
-        try:
-            certificate_issue(enrolment=enrolment, by=by)
-        except CertificationError as exc:
-            failures.append(_failure(enrolment, exc.reasons))
-        except Exception as exc:
-            logger.exception("bulk issue: enrolment %s failed", enrolment.pk)
-            failures.append(_failure(enrolment, [f"Erreur inattendue : {type(exc).__name__}"]))
-        else:
-            done += 1
-        if time.monotonic() - renewed > lease / 4:
-            BulkIssueChunk.objects.filter(pk=chunk.pk).update(heartbeat_at=timezone.now())
-            renewed = time.monotonic()
+    with juries_read_once():
+        for enrolment_id in chunk.enrolment_ids:
+            enrolment = enrolments.get(enrolment_id)
+            if enrolment is None:
+                continue
+            try:
+                certificate_issue(enrolment=enrolment, by=by)
+            except CertificationError as exc:
+                failures.append(_failure(enrolment, exc.reasons))
+            except Exception as exc:
+                logger.exception("bulk issue: enrolment %s failed", enrolment.pk)
+                failures.append(_failure(enrolment, [f"Erreur inattendue : {type(exc).__name__}"]))
+            else:
+                done += 1
+            if time.monotonic() - renewed > lease / 4:
+                BulkIssueChunk.objects.filter(pk=chunk.pk).update(heartbeat_at=timezone.now())
+                renewed = time.monotonic()
     with transaction.atomic():
         BulkIssueChunk.objects.filter(pk=chunk.pk).update(
             status=BulkIssueChunk.Status.DONE,

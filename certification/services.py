@@ -11,7 +11,9 @@ import datetime as dt
 import hashlib
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -296,7 +298,61 @@ def jury_student(jury: Jury, enrolment_id: int) -> dict[str, Any]:
     for student in jury.snapshot.get("students", []):
         if student["enrolment_id"] == enrolment_id:
             return dict(student)
-    raise CertificationError(["Cet·te élève ne figure pas dans la délibération du jury."])
+    raise CertificationError(_NOT_IN_JURY)
+
+
+_NOT_IN_JURY = ["Cet·te élève ne figure pas dans la délibération du jury."]
+
+
+@dataclass(frozen=True)
+class _JuryIndex:
+    jury: Jury
+    students: dict[int, dict[str, Any]]  # the snapshot's students by enrolment id
+
+
+# The deliberations read within ``juries_read_once()``, by primary key (None outside).
+_JURY_INDEXES: ContextVar[dict[int, _JuryIndex] | None] = ContextVar("jury_indexes", default=None)
+
+
+@contextmanager
+def juries_read_once() -> Iterator[None]:
+    """Within it (a bulk chunk, a few seconds), each deliberation's snapshot is decoded once
+    instead of once per certificate: the snapshot holds the whole cohort, so decoding it for
+    each student made a bulk run grow with the square of the cohort. Which deliberation is
+    the latest is still asked for each certificate, so one recorded meanwhile is used at once.
+    """
+    token = _JURY_INDEXES.set({})
+    try:
+        yield
+    finally:
+        _JURY_INDEXES.reset(token)
+
+
+def _latest_jury_student(programme_year_id: int, enrolment_id: int) -> tuple[Jury, dict[str, Any]]:
+    """The deliberation in force and the student's frozen results in it."""
+    indexes = _JURY_INDEXES.get()
+    if indexes is None:
+        jury = latest_jury(programme_year_id)
+        if jury is None:
+            raise CertificationError(_NOT_IN_JURY)
+        return jury, jury_student(jury, enrolment_id)
+    pk = (
+        Jury.objects.filter(programme_year_id=programme_year_id)
+        .order_by("-sequence")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if pk is None:
+        raise CertificationError(_NOT_IN_JURY)
+    index = indexes.get(pk)
+    if index is None:
+        jury = Jury.objects.get(pk=pk)
+        students = {s["enrolment_id"]: s for s in jury.snapshot.get("students", [])}
+        index = indexes[pk] = _JuryIndex(jury, students)
+    student = index.students.get(enrolment_id)
+    if student is None:
+        raise CertificationError(_NOT_IN_JURY)
+    return index.jury, dict(student)
 
 
 def _existing(enrolment: Enrolment) -> Certificate | None:
@@ -352,8 +408,7 @@ def _certificate_numbered(
 ) -> Certificate:
     """Take the next number and write the certificate's row and snapshot (no PDF yet)."""
     py = enrolment.programme_year
-    jury = latest_jury(py.pk)
-    assert jury is not None  # issuable implies a deliberation
+    jury, decided = _latest_jury_student(py.pk, enrolment.pk)
     CertificateCounter.objects.get_or_create(programme_year=py)
     with transaction.atomic():
         counter = CertificateCounter.objects.select_for_update().get(programme_year=py)
@@ -384,7 +439,7 @@ def _certificate_numbered(
                 issued_on=day,
                 verification_url=qr.verification_url(code),
                 jury=jury,
-                decided=jury_student(jury, enrolment.pk),
+                decided=decided,
             ),
         )
         parcours_certificate_add(

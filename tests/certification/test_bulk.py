@@ -199,3 +199,58 @@ def test_db_worker_batch_runs_the_queued_job(settings):
     call_command("worker", "--batch", "--no-startup-delay", "--no-reload")
     job.refresh_from_db()
     assert (job.status, job.done) == ("done", 2)
+
+
+def _snapshot_reads(queries) -> int:
+    return sum('"certification_jury"."snapshot"' in q["sql"] for q in queries)
+
+
+@pytest.mark.usefixtures("certificate_pdf_not_rendered")
+def test_a_chunk_decodes_the_deliberation_once_not_once_per_certificate(cohort, registrar):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    py = cohort["py"]
+    admis = [e for e in py.enrolments.all() if e.jury_decision == "admis" and e.fees_due == 0]
+    assert len(admis) >= 2
+    with CaptureQueriesContext(connection) as ctx, services.juries_read_once():
+        for enrolment in admis:
+            services.certificate_issue(enrolment=enrolment, by=registrar)
+    assert _snapshot_reads(ctx.captured_queries) == 1
+    assert Certificate.objects.filter(programme_year=py).count() == len(admis)
+    with CaptureQueriesContext(connection) as ctx:  # outside: read for each certificate
+        Certificate.objects.filter(programme_year=py).update(
+            revoked_at=timezone.now(), revoked_reason="Essai"
+        )
+        for enrolment in admis:
+            services.certificate_issue(enrolment=enrolment, by=registrar)
+    assert _snapshot_reads(ctx.captured_queries) == len(admis)
+
+
+@pytest.mark.usefixtures("certificate_pdf_not_rendered")
+def test_a_deliberation_recorded_during_a_chunk_is_the_one_its_next_certificate_freezes(
+    cohort, registrar
+):
+    from certification.models import Jury
+
+    py = cohort["py"]
+    first, second, *_rest = [
+        e for e in py.enrolments.order_by("pk") if e.jury_decision == "admis" and e.fees_due == 0
+    ]
+    with services.juries_read_once():
+        services.certificate_issue(enrolment=first, by=registrar)
+        jury = Jury.objects.get(programme_year=py)
+        Jury.objects.create(
+            programme_year=py,
+            sequence=2,
+            kind=Jury.Kind.RECTIFICATIF,
+            reason="Rectificatif d'essai",
+            deliberated_at=jury.deliberated_at + dt.timedelta(days=1),
+            members=jury.members,
+            snapshot=jury.snapshot,
+        )
+        services.certificate_issue(enrolment=second, by=registrar)
+    by_enrolment = {
+        c.enrolment_id: c.snapshot["jury"]["sequence"] for c in Certificate.objects.all()
+    }
+    assert (by_enrolment[first.pk], by_enrolment[second.pk]) == (1, 2)
