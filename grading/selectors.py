@@ -11,7 +11,7 @@ from django.db.models import Exists, FilteredRelation, OuterRef, Q, QuerySet
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from enrolment.models import UE, Enrolment, Notification, ProgrammeYear, User
+from enrolment.models import UE, Enrolment, Notification, User
 from enrolment.roles import is_registrar
 from enrolment.selectors import ue_enrolments
 from lib.prepared import Prepared, columns, instance
@@ -395,10 +395,11 @@ class PublishedUE:
 
 
 # The read of published_ue_results, compiled once per process (every grades page and relevé
-# runs it): rows as tuples, turned into the same instances the ORM would build. One row per
-# assessment of each UE (by code, then date and key), or one row of NULL assessment columns for
-# a UE without any; on each row, the student's grade on that assessment if it is published or
-# a draft under correction (only its assessment is used: a draft's value never leaves
+# runs it): rows as tuples, turned into the instances the ORM would build (each UE without its
+# programme year, of which the rules read the pass mark only). One row per assessment of each
+# UE (by code, then date and key), or one row of NULL assessment columns for a UE without any;
+# on each row, the student's grade on that assessment if it is published or a draft under
+# correction (only its assessment is used: a draft's value never leaves
 # published_ue_results), else NULL grade columns.
 _UE_ROWS = Prepared(
     lambda enrolment_id: (
@@ -416,7 +417,7 @@ _UE_ROWS = Prepared(
         .order_by("code", "pk", "assessments__date", "assessments__key")
         .values_list(
             *columns(UE),
-            *columns(ProgrammeYear, "programme_year__"),
+            "programme_year__pass_mark",  # all the rules read of the programme year
             *columns(Assessment, "assessments__"),
             *columns(Assessment, "assessments__makeup_of__"),
             *columns(Grade, "_grade__"),
@@ -433,17 +434,18 @@ def published_ue_results(enrolment: Enrolment) -> list[PublishedUE]:
     """
     using = enrolment._state.db or "default"
     n_ue, n_assessment = len(UE._meta.concrete_fields), len(Assessment._meta.concrete_fields)
-    a_start = n_ue + len(ProgrammeYear._meta.concrete_fields)
+    a_start = n_ue + 1
     m_start = a_start + n_assessment
     g_start = m_start + n_assessment
     ues: list[UE] = []
+    pass_marks: dict[int, Decimal] = {}
     assessments_by_ue: dict[int, list[Assessment]] = defaultdict(list)
     grades: dict[int, Grade] = {}
     corrected: set[int] = set()
     for row in _UE_ROWS.rows(using, enrolment_id=enrolment.pk):
         if not ues or ues[-1].pk != row[0]:
             ue = instance(UE, row[:n_ue], using)
-            ue.programme_year = instance(ProgrammeYear, row[n_ue:a_start], using)
+            pass_marks[ue.pk] = row[n_ue]
             ues.append(ue)
         if row[a_start] is None:  # a UE without any assessment
             continue
@@ -467,7 +469,7 @@ def published_ue_results(enrolment: Enrolment) -> list[PublishedUE]:
             credits=ue.credits,
             assessments=[assessment_info(a, ue_code=ue.code, keys=key_of) for a in assessments],
             entries={a.key: grade_entry(grades[a.pk]) for a in assessments if a.pk in grades},
-            pass_mark=ue.programme_year.pass_mark,
+            pass_mark=pass_marks[ue.pk],
         )
         mine = {a.pk: grades[a.pk] for a in assessments if a.pk in grades}
         out.append(
