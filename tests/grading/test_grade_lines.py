@@ -187,3 +187,25 @@ def test_every_path_names_the_ue_by_its_code():
     assert grid.ue == c.rsv206.code == "RSV206"
     result = enrolment_result(e, published_only=False).result
     assert [u.ue for u in result.ues] == ["RSV206", "RSV207"]
+
+
+def test_the_credit_labels_read_in_the_readers_language():
+    from django.utils import translation
+
+    c = cohort()
+    e = enrol(student(), c)
+    grade(AssessmentFactory(ue=c.rsv206, key="CC1"), e, value=Decimal("12"))
+    sheet = grade_sheet(Enrolment.objects.select_related("programme_year").get(pk=e.pk))
+    block = next(b for b in sheet.blocks if b.code == c.rsv206.code)
+    got, total = block.credits_obtained, block.credits
+    assert got == total > 0
+    with translation.override("fr"):
+        assert block.credits_label == f"{got} / {total} crédits"
+        assert sheet.credits_label == (
+            f"Crédits obtenus : {sheet.credits_obtained} sur {sheet.credits_total} ECTS"
+        )
+    with translation.override("en"):
+        assert block.credits_label == f"{got} / {total} credits"
+        assert sheet.credits_label == (
+            f"Credits earned: {sheet.credits_obtained} out of {sheet.credits_total} ECTS"
+        )
