@@ -293,15 +293,15 @@ def _certificate_number(programme_year: ProgrammeYear, sequence: int) -> str:
     return f"{programme_year.programme.code}-{programme_year.end_year}-{sequence:05d}"
 
 
+_NOT_IN_JURY = ["Cet·te élève ne figure pas dans la délibération du jury."]
+
+
 def jury_student(jury: Jury, enrolment_id: int) -> dict[str, Any]:
     """One student's frozen results in a deliberation's snapshot."""
     for student in jury.snapshot.get("students", []):
         if student["enrolment_id"] == enrolment_id:
             return dict(student)
     raise CertificationError(_NOT_IN_JURY)
-
-
-_NOT_IN_JURY = ["Cet·te élève ne figure pas dans la délibération du jury."]
 
 
 @dataclass(frozen=True)
