@@ -1,7 +1,8 @@
 """Results of enrolments, read set-wise: a fixed number of queries for a whole cohort."""
 
-from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+import threading
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -84,7 +85,7 @@ def _memoised_ue_result() -> UEResultFunction:
     same marks on a quarter-point grid, few statuses), and the rules are pure.
 
     The key is everything the result depends on. ``assessments`` and the entries by identity
-    (one list per UE in ``_assessments``; one entry per status and value in ``_entries``), kept
+    (one list per UE in ``_assessments``; one entry per status and value by ``_grade_rows``), kept
     alive with the cache so that no other object can take their ids: hashing every entry's
     Decimal cost more than the rules it saved."""
     cache: dict[tuple[str, int, int, frozenset[tuple[str, int]], Decimal], UEResult] = {}
@@ -136,7 +137,9 @@ class _Facts:
     ues: dict[int, UE]
     ues_of: dict[int, list[int]]  # enrolment → its UE ids
     infos_by_ue: dict[int, list[AssessmentInfo]]
-    entries: dict[tuple[int, int], dict[str, GradeEntry]]  # (enrolment, UE) → key → entry
+    grade_rows: dict[int, list[tuple[int, str, Any]]]  # enrolment → (assessment, status, stored)
+    entry_of: Callable[[str, Any], GradeEntry]  # status, stored value → entry (shared)
+    assessments: dict[int, tuple[str, int]]  # assessment → its key and UE id
     sessions_by_ue: dict[int, list[Session]]
     unmarked: dict[int, list[SessionAttendance]]  # UE → its sessions without a roll line
     marks: dict[int, dict[int, _Mark]]  # enrolment → session → roll line (not present)
@@ -174,28 +177,43 @@ def _assessments(
     return key_of, ue_of_assessment, infos_by_ue
 
 
-def _entries(
-    ids: _Ids,
-    *,
-    published_only: bool,
-    key_of: dict[int, str],
-    ue_of_assessment: dict[int, int],
-) -> dict[tuple[int, int], dict[str, GradeEntry]]:
+def _grade_rows(
+    ids: _Ids, *, published_only: bool
+) -> tuple[dict[int, list[tuple[int, str, Any]]], Callable[[str, Any], GradeEntry]]:
+    """Each enrolment's grades as stored, (assessment, status, stored value): the key of
+    ``_Remembered``, made into entries by ``_entries_of`` only where the rules run; and the
+    function that makes an entry of a status and a stored value."""
     grades = Grade.objects.filter(enrolment_id__in=ids)
     if published_only:
         grades = grades.filter(published=True)
-    entries: dict[tuple[int, int], dict[str, GradeEntry]] = defaultdict(dict)
-    # Entries are immutable: one per (status, stored value), its value converted once.
-    known: dict[tuple[str, Any], GradeEntry] = {}
-    read_value = _reader(grades, "value")
+    rows: dict[int, list[tuple[int, str, Any]]] = defaultdict(list)
     for assessment_id, enrolment_id, status, stored in grades.values_list(
         "assessment_id", "enrolment_id", "status", _as_stored("value")
     ):
+        rows[enrolment_id].append((assessment_id, status, stored))
+    # Entries are immutable: one per (status, stored value), its value converted once.
+    known: dict[tuple[str, Any], GradeEntry] = {}
+    read_value = _reader(grades, "value")
+
+    def entry_of(status: str, stored: Any) -> GradeEntry:
         entry = known.get((status, stored))
         if entry is None:
             entry = known[(status, stored)] = grade_entry(_Entry(status, read_value(stored)))
-        entries[(enrolment_id, ue_of_assessment[assessment_id])][key_of[assessment_id]] = entry
-    return entries
+        return entry
+
+    return rows, entry_of
+
+
+def _entries_of(
+    rows: Sequence[tuple[int, str, Any]], facts: "_Facts"
+) -> dict[int, dict[str, GradeEntry]]:
+    """One student's grade rows as the rules read them: UE id → assessment key → entry."""
+    by_ue: dict[int, dict[str, GradeEntry]] = defaultdict(dict)
+    assessments, entry_of = facts.assessments, facts.entry_of
+    for assessment_id, status, stored in rows:
+        key, ue_id = assessments[assessment_id]
+        by_ue[ue_id][key] = entry_of(status, stored)
+    return by_ue
 
 
 def _sessions(
@@ -246,16 +264,16 @@ def _facts(enrolments: _Enrolments, ids: _Ids, *, published_only: bool, now: dat
     ues = {ue.pk: ue for ue in UE.objects.filter(programme_year_id__in=year_ids)}
     ues_of = _ues_of(ids)
     key_of, ue_of_assessment, infos_by_ue = _assessments(ues)
-    entries = _entries(
-        ids, published_only=published_only, key_of=key_of, ue_of_assessment=ue_of_assessment
-    )
+    grade_rows, entry_of = _grade_rows(ids, published_only=published_only)
     sessions_by_ue, unmarked = _sessions(ues, now=now)
     return _Facts(
         years=years,
         ues=ues,
         ues_of=ues_of,
         infos_by_ue=infos_by_ue,
-        entries=entries,
+        grade_rows=grade_rows,
+        entry_of=entry_of,
+        assessments={pk: (key, ue_of_assessment[pk]) for pk, key in key_of.items()},
         sessions_by_ue=sessions_by_ue,
         unmarked=unmarked,
         marks=_marks(ids),
@@ -286,47 +304,151 @@ def _attended(
     ]
 
 
-def _results(
-    enrolments: _Enrolments, facts: _Facts, *, now: datetime
-) -> list[tuple[list[UE], StudentResult]]:
-    """The pure rules once per enrolment, on what ``_facts`` read."""
-    years, ues_of, entries, marks = facts.years, facts.ues_of, facts.entries, facts.marks
-    payments = facts.payments
+# What a student's result depends on besides the cohort's context (``_context``): their
+# programme year, UE set, fees due, payments, grade rows and roll lines, as read.
+_StudentKey = tuple[int, tuple[int, ...], Decimal, tuple[Decimal, ...], frozenset[Any], Any]
+
+
+class _Remembered:
+    """Results of the pure rules kept between requests, by their complete input.
+
+    On the jury page a registrar filters and sorts the same cohort again and again: every view
+    reads the facts anew (the same queries), and the rules rerun only for a student whose input
+    differs from the last time. The key is everything ``student_result`` reads: the cohort's
+    context (programme years, each UE's code, credits and assessments, each session as held at
+    ``now``) and the student's own rows as stored (UE set, fees due, payments, grades, roll
+    lines). Any edit changes a key, so a remembered result is never stale; a session ending
+    changes the context, and the cohort is computed afresh once.
+
+    At most ``limit`` results per process (about 2 KB each); the contexts used least recently
+    are dropped first."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._contexts: OrderedDict[Hashable, dict[_StudentKey, StudentResult]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def of(self, context: Hashable) -> dict[_StudentKey, StudentResult]:
+        """The results remembered in ``context`` (a dict to read and fill)."""
+        with self._lock:
+            results = self._contexts.pop(context, {})
+            self._contexts[context] = results  # now the most recently used
+            total = sum(len(r) for r in self._contexts.values())
+            while total > self.limit and len(self._contexts) > 1:
+                _old, dropped = self._contexts.popitem(last=False)
+                total -= len(dropped)
+            if total > self.limit:
+                results.clear()
+            return results
+
+    def clear(self) -> None:
+        with self._lock:
+            self._contexts.clear()
+
+
+# Four cohorts of 2,000: about 16 MB per process.
+REMEMBERED = _Remembered(limit=8000)
+
+
+def _context(facts: _Facts) -> Hashable:
+    """What every student of ``facts`` shares and the rules read (see ``_Remembered``)."""
+    return (
+        tuple(sorted(facts.years.items())),
+        tuple(sorted(facts.assessments.items())),
+        tuple(
+            (
+                pk,
+                ue.code,
+                ue.credits,
+                tuple(facts.infos_by_ue.get(pk, ())),
+                tuple(s.pk for s in facts.sessions_by_ue.get(pk, ())),
+                tuple(facts.unmarked.get(pk, ())),
+            )
+            for pk, ue in sorted(facts.ues.items())
+        ),
+    )
+
+
+def _student_key(
+    pk: int, py_id: int, ue_set: tuple[int, ...], fees_due: Decimal, facts: _Facts
+) -> _StudentKey:
+    """Everything of one student that their result depends on, as read (``_Remembered``)."""
+    mine = facts.marks.get(pk)
+    return (
+        py_id,
+        ue_set,
+        fees_due,
+        tuple(facts.payments.get(pk, ())),
+        frozenset(facts.grade_rows.get(pk, ())),
+        frozenset(mine.items()) if mine else None,
+    )
+
+
+def _student_result(
+    pk: int,
+    py_id: int,
+    fees_due: Decimal,
+    shared: tuple[list[UE], list[_UERead], list[SessionAttendance]],
+    facts: _Facts,
+    *,
+    now: datetime,
+    compute_ue: UEResultFunction,
+) -> StudentResult:
+    """The pure rules for one student, on what ``_facts`` read."""
+    my_ues, my_reads, attended = shared
+    mine = facts.marks.get(pk)
+    if mine is not None:
+        attended = _attended(my_ues, mine, facts, now=now)
+    entries = _entries_of(facts.grade_rows.get(pk, ()), facts)
     no_entries: dict[str, GradeEntry] = {}
+    pass_mark, threshold, justified_count = facts.years[py_id]
+    return student_result(
+        ues=[
+            UEInput(
+                code=code,
+                credits=credits,
+                assessments=infos,
+                entries=entries.get(ue_pk, no_entries),
+            )
+            for ue_pk, code, credits, infos in my_reads
+        ],
+        sessions=attended,
+        fees_due=fees_due,
+        payments=facts.payments.get(pk, ()),
+        pass_mark=pass_mark,
+        absence_threshold_pct=threshold,
+        justified_absences_count=justified_count,
+        compute_ue=compute_ue,
+    )
+
+
+def _results(
+    enrolments: _Enrolments, facts: _Facts, *, now: datetime, remember: bool = False
+) -> list[tuple[list[UE], StudentResult]]:
+    """The pure rules once per enrolment, on what ``_facts`` read; with ``remember``, only
+    for the students whose input changed since ``REMEMBERED`` last saw them."""
+    remembered = REMEMBERED.of(_context(facts)) if remember else None
     compute_ue = _memoised_ue_result()
     # Students share their set of UE: its order, what the rules read of each UE and its
     # unmarked sessions are built once.
     by_set: dict[tuple[int, ...], tuple[list[UE], list[_UERead], list[SessionAttendance]]] = {}
     out = []
     for pk, py_id, fees_due in enrolments:
-        pass_mark, threshold, justified_count = years[py_id]
-        ue_set = tuple(ues_of.get(pk, ()))
+        ue_set = tuple(facts.ues_of.get(pk, ()))
         shared = by_set.get(ue_set)
         if shared is None:
             shared = by_set[ue_set] = _shared(ue_set, facts)
-        my_ues, my_reads, attended = shared
-        mine = marks.get(pk)
-        if mine is not None:
-            attended = _attended(my_ues, mine, facts, now=now)
-        result = student_result(
-            ues=[
-                UEInput(
-                    code=code,
-                    credits=credits,
-                    assessments=infos,
-                    entries=entries.get((pk, ue_pk), no_entries),
-                )
-                for ue_pk, code, credits, infos in my_reads
-            ],
-            sessions=attended,
-            fees_due=fees_due,
-            payments=payments.get(pk, ()),
-            pass_mark=pass_mark,
-            absence_threshold_pct=threshold,
-            justified_absences_count=justified_count,
-            compute_ue=compute_ue,
-        )
-        out.append((my_ues, result))
+        if remembered is None:
+            result = _student_result(
+                pk, py_id, fees_due, shared, facts, now=now, compute_ue=compute_ue
+            )
+        else:
+            key = _student_key(pk, py_id, ue_set, fees_due, facts)
+            result = remembered.get(key) or _student_result(
+                pk, py_id, fees_due, shared, facts, now=now, compute_ue=compute_ue
+            )
+            remembered[key] = result
+        out.append((shared[0], result))
     return out
 
 
@@ -336,12 +458,14 @@ def _compute(
     *,
     published_only: bool,
     now: datetime,
+    remember: bool = False,
 ) -> tuple[list[tuple[list[UE], StudentResult]], dict[int, UE]]:
     """The one set-based path: seven queries of tuples (UE and assessments aside, a few per
-    cohort), then the pure rules once per enrolment. ``ids`` selects the same enrolments in
-    SQL (a list, or a subquery so that a cohort of any size stays one statement)."""
+    cohort), then the pure rules once per enrolment (``remember``: see ``_Remembered``).
+    ``ids`` selects the same enrolments in SQL (a list, or a subquery so that a cohort of any
+    size stays one statement)."""
     facts = _facts(enrolments, ids, published_only=published_only, now=now)
-    return _results(enrolments, facts, now=now), facts.ues
+    return _results(enrolments, facts, now=now, remember=remember), facts.ues
 
 
 def results_for(
@@ -396,12 +520,16 @@ def cohort_result_rows(
     published_only: bool = False,
     now: datetime | None = None,
     enrolment_ids: Sequence[int] | None = None,
+    remember: bool = False,
 ) -> list[ResultRow]:
     """``cohort_results`` as plain rows, by student number: the same figures (the same
     ``_compute``) without a model instance per student. What the jury page, its downloads,
     ``export_results`` and bulk issuance read. Nine queries whatever the cohort's size.
 
     ``enrolment_ids``: only these enrolments of the cohort (a page of the jury table).
+    ``remember``: rerun the rules only for the students whose input changed since the last
+    remembering call (``_Remembered``): the jury page, where one cohort is viewed again and
+    again. What the jury records and what a document freezes is always computed afresh.
     """
     query = cohort_enrolments(programme_year).select_related(None)
     if enrolment_ids is not None:
@@ -424,6 +552,7 @@ def cohort_result_rows(
         query.values("pk"),
         published_only=published_only,
         now=now or timezone.now(),
+        remember=remember,
     )
     titles = {ue.code: ue.title for ue in ues.values()}
     return [

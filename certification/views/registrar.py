@@ -207,12 +207,13 @@ def _jury_lines(
     # The rules run for the whole cohort only when a filter or the sort reads results; else
     # for the page shown. One call either way: the same queries.
     everyone = needs_results(query, students, ue_codes)
-    results = _results_by_id(cohort_result_rows(py)) if everyone else {}
+    # Remembered between views: a filter or sort reruns the rules only where an input changed.
+    results = _results_by_id(cohort_result_rows(py, remember=True)) if everyone else {}
     table = _table(request, py, students, ue_codes, query, results)
     shown: list[Student] = list(table.page.object_list)
     if not everyone:
         results = _results_by_id(
-            cohort_result_rows(py, enrolment_ids=[s.enrolment_id for s in shown])
+            cohort_result_rows(py, enrolment_ids=[s.enrolment_id for s in shown], remember=True)
         )
     rows = documents.live_rows([results[s.enrolment_id] for s in shown])
     lines = [
@@ -292,7 +293,7 @@ def jury_download(request: HttpRequest, programme_year_id: int, fmt: str) -> Htt
     py = _programme_year(programme_year_id)
     students, ue_codes = _students(py)
     query = _query(request, _filter_form(request, ue_codes))
-    results = _results_by_id(cohort_result_rows(py))
+    results = _results_by_id(cohort_result_rows(py, remember=True))
     table = _table(request, py, students, ue_codes, query, results, all_pages=True)
     lines = jury_export.rows(
         [results[s.enrolment_id] for s in table.students],
